@@ -1,0 +1,332 @@
+"""The ``coordlint`` command: parse → call → format → exit. No logic of its own.
+
+Exit codes: 0 nothing at or above the fail level; 1 something is; 2 usage, config, input or
+plugin errors (Click's own errors included: they never turn into a 1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+import coordlint
+from coordlint import engine
+from coordlint.config import FAIL_LEVELS, Settings, load_settings
+from coordlint.errors import CoordlintError, InputError
+from coordlint.plugins import Plugins, load_plugins
+from coordlint.rule import Severity
+from coordlint.run import Run
+
+DEBUG_ENV = "COORDLINT_DEBUG"
+
+
+class CoordlintGroup(click.Group):
+    """Maps every error to one line on stderr and exit 2; tracebacks only with ``--debug``."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        global _debug_flag
+        _debug_flag = False
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.ClickException as exc:  # UsageError, BadParameter, FileError, ...
+            exc.show()
+            code = 2
+        except click.Abort:
+            click.echo("coordlint: aborted", err=True)
+            code = 2
+        except CoordlintError as exc:
+            if _debug():
+                traceback.print_exc()
+            click.echo(f"coordlint: error: {exc}", err=True)
+            code = exc.exit_code
+        except Exception as exc:  # a bug in coordlint itself: still one line unless debugging
+            if _debug():
+                traceback.print_exc()
+            click.echo(
+                f"coordlint: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback)",
+                err=True,
+            )
+            code = 2
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+_debug_flag = False  # set by --debug for this invocation; read after the context is gone
+
+
+def _debug() -> bool:
+    return _debug_flag or bool(os.environ.get(DEBUG_ENV))
+
+
+def _set_debug(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    global _debug_flag
+    _debug_flag = _debug_flag or value
+    return value
+
+
+def _codes(values: Sequence[str]) -> list[str]:
+    return [c for v in values for c in v.replace(",", " ").split() if c]
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="Show tracebacks for errors and crashed rules.",
+)
+plugin_options = [
+    click.option(
+        "--plugin",
+        "plugins",
+        multiple=True,
+        metavar="MODULE_OR_FILE",
+        help="Load a plugin module or .py file (repeatable).",
+    ),
+    click.option(
+        "-p",
+        "blocked",
+        multiple=True,
+        metavar="no:NAME",
+        help="Block a plugin by name: -p no:NAME (repeatable).",
+    ),
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Config file (default: coordlint.yaml or [tool.coordlint] in "
+        "pyproject.toml, searched from the current directory upward).",
+    ),
+    click.option("--isolated", is_flag=True, help="Ignore all configuration files."),
+]
+
+
+def with_plugin_options(func: Any) -> Any:
+    for option in reversed(plugin_options):
+        func = option(func)
+    return debug_option(func)
+
+
+def _setup(
+    plugins: Sequence[str], blocked: Sequence[str], config_path: Path | None, isolated: bool
+) -> tuple[Settings, Plugins]:
+    settings = load_settings(config_path, discover=not isolated)
+    names = []
+    for value in blocked:
+        if not value.startswith("no:") or len(value) <= 3:
+            raise click.BadParameter(f"expected no:NAME, got {value!r}", param_hint="'-p'")
+        names.append(value[3:])
+    loaded = load_plugins([*settings.plugins, *plugins], blocked=names)
+    return settings, loaded
+
+
+@click.group(cls=CoordlintGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(coordlint.__version__, prog_name="coordlint")
+def cli() -> None:
+    """Lint the training logs of coordinate-token vision-language models."""
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.option(
+    "--output-format",
+    "-f",
+    "output_format",
+    default="text",
+    show_default=True,
+    help="text, json, junit, or a plugin's format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of stdout.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_LEVELS),
+    default=None,
+    help="Lowest severity that fails the check (default: error).",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail the check.")
+@click.option("--select", multiple=True, help="Codes or prefixes to enable (replaces config).")
+@click.option("--ignore", multiple=True, help="Codes or prefixes to disable (replaces config).")
+@click.option("--extend-select", multiple=True, help="Codes or prefixes to enable as well.")
+@click.option("--extend-ignore", multiple=True, help="Codes or prefixes to disable as well.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour text output (NO_COLOR is honoured).",
+)
+@with_plugin_options
+def check(
+    runs: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    fail_on: str | None,
+    exit_zero: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    extend_ignore: tuple[str, ...],
+    color: str,
+    plugins: tuple[str, ...],
+    blocked: tuple[str, ...],
+    config_path: Path | None,
+    isolated: bool,
+) -> int:
+    """Check each RUN (an event file, a run directory, or a logdir of runs)."""
+    settings, loaded = _setup(plugins, blocked, config_path, isolated)
+    if select:
+        settings.select = _codes(select)
+    if ignore:
+        settings.ignore = _codes(ignore)
+    settings.extend_select += _codes(extend_select)
+    settings.extend_ignore += _codes(extend_ignore)
+    if fail_on is not None:
+        settings.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
+    settings.validate(loaded.rules)
+    formatter = loaded.formatters.get(output_format)
+    if formatter is None:
+        raise click.BadParameter(
+            f"{output_format!r} is not one of {', '.join(sorted(loaded.formatters))}",
+            param_hint="'--output-format'",
+        )
+    loaded_runs = load_runs(runs, settings)
+    report = engine.check(loaded_runs, loaded.rules, settings, version=coordlint.__version__)
+    if not _debug():
+        report.tracebacks.clear()
+    report.color = output is None and _want_color(color)
+    text = formatter(report)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write report to {output}: {exc.strerror or exc}") from exc
+    return 0 if exit_zero else report.exit_code
+
+
+def load_runs(arguments: Sequence[str], settings: Settings) -> list[Run]:
+    """Discover and load every run named by ``arguments``, each once."""
+    from coordlint.discover import discover
+    from coordlint.loading import load_run
+
+    specs = []
+    seen: set[Path] = set()
+    for argument in arguments:
+        for spec in discover(argument):
+            key = spec.path.resolve()
+            if key not in seen:
+                seen.add(key)
+                specs.append(spec)
+    names = [s.name for s in specs]
+    runs = []
+    for spec in specs:
+        run = load_run(spec)
+        if names.count(spec.name) > 1:  # same name from two arguments: use the path as given
+            run.name = str(spec.path)
+        run.tag_aliases = settings.tag_aliases
+        runs.append(run)
+    return runs
+
+
+def _want_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+@cli.command("rules")
+@click.option("--all", "show_all", is_flag=True, help="Include rules the config disables.")
+@with_plugin_options
+def rules_command(
+    show_all: bool,
+    plugins: tuple[str, ...],
+    blocked: tuple[str, ...],
+    config_path: Path | None,
+    isolated: bool,
+) -> int:
+    """List every rule: code, name, default severity, and the plugin it comes from."""
+    settings, loaded = _setup(plugins, blocked, config_path, isolated)
+    settings.validate(loaded.rules)
+    enabled = {r.code for r in engine.select_rules(loaded.rules, settings)}
+    rows = [
+        (r.code, r.name, str(settings.severity.get(r.code, r.severity)), r.plugin, r.summary)
+        for r in loaded.rules.values()
+        if show_all or r.code in enabled
+    ]
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(_RULE_HEADER)]
+    for row in [_RULE_HEADER, *rows]:
+        click.echo(
+            "  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=False)) + "  " + row[4]
+        )
+    return 0
+
+
+_RULE_HEADER = ("CODE", "NAME", "SEVERITY", "PLUGIN", "SUMMARY")
+
+
+@cli.command()
+@click.argument("code")
+@with_plugin_options
+def explain(
+    code: str,
+    plugins: tuple[str, ...],
+    blocked: tuple[str, ...],
+    config_path: Path | None,
+    isolated: bool,
+) -> int:
+    """Print one rule's documentation."""
+    _, loaded = _setup(plugins, blocked, config_path, isolated)
+    rule = loaded.rules.get(code.upper())
+    if rule is None:
+        raise click.BadParameter(
+            f"no rule has code {code!r} (see 'coordlint rules')", param_hint="'CODE'"
+        )
+    click.echo(
+        f"{rule.code} {rule.name} (default severity: {rule.severity}; "
+        f"plugin: {rule.plugin}; scope: {rule.scope})\n"
+    )
+    click.echo(rule.doc)
+    if rule.params:
+        click.echo(f"\nParams (override in config under params.{rule.code}):")
+        for name, default in rule.params.items():
+            click.echo(f"  {name} = {default!r}")
+    return 0
+
+
+@cli.command("plugins")
+@with_plugin_options
+def plugins_command(
+    plugins: tuple[str, ...], blocked: tuple[str, ...], config_path: Path | None, isolated: bool
+) -> int:
+    """List loaded plugins: name, version, where it came from, its rules."""
+    _, loaded = _setup(plugins, blocked, config_path, isolated)
+    for info in loaded.info.values():
+        rules = ", ".join(info.rules) or "-"
+        click.echo(f"{info.name}  {info.version or '-'}  ({info.origin})  rules: {rules}")
+    return 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="coordlint")

@@ -1,0 +1,218 @@
+"""``coordlint.yaml`` / ``[tool.coordlint]``: find it, parse it safely, validate every key.
+
+An invalid config is a :class:`~coordlint.errors.ConfigError` (exit 2) that names the key, and
+for YAML the line. Rule codes and params are checked once the plugins are loaded
+(:meth:`Settings.validate`), since only then is it known which rules exist.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from coordlint.errors import ConfigError
+from coordlint.rule import Rule, Severity
+from coordlint.selection import ALL, validate_entries
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONFIG_NAMES = ("coordlint.yaml", "coordlint.yml", ".coordlint.yaml")
+FAIL_LEVELS = ("info", "warning", "error", "never")
+
+
+@dataclass
+class Settings:
+    """The effective configuration of one invocation (config file, then command line)."""
+
+    select: list[str] = field(default_factory=lambda: [ALL])
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    extend_ignore: list[str] = field(default_factory=list)
+    fail_on: Severity | None = Severity.ERROR
+    severity: dict[str, Severity] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tag_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    plugins: list[str] = field(default_factory=list)
+    path: Path | None = None
+    lines: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
+
+    def where(self, *key: str) -> str:
+        """``coordlint.yaml:12: params.CL201.min_rise`` — where a key came from, for errors."""
+        dotted = ".".join(key)
+        if self.path is None:
+            return dotted
+        line = self.lines.get(tuple(key))
+        return f"{self.path}:{line}: {dotted}" if line else f"{self.path}: {dotted}"
+
+    def validate(self, rules: Mapping[str, Rule]) -> None:
+        """Check codes, prefixes and params against the loaded rules; normalise entries."""
+        for key in ("select", "ignore", "extend_select", "extend_ignore"):
+            entries = validate_entries(getattr(self, key), rules, self.where(key.replace("_", "-")))
+            setattr(self, key, entries)
+        for code in self.severity:
+            if code not in rules:
+                raise ConfigError(f"{self.where('severity', code)}: unknown rule code {code!r}")
+        for code, overrides in self.params.items():
+            if code not in rules:
+                raise ConfigError(f"{self.where('params', code)}: unknown rule code {code!r}")
+            declared = rules[code].params
+            for name, value in overrides.items():
+                where = self.where("params", code, name)
+                if name not in declared:
+                    known = ", ".join(sorted(declared)) or "none"
+                    raise ConfigError(
+                        f"{where}: rule {code} has no param {name!r} (its params: {known})"
+                    )
+                if not _same_type(declared[name], value):
+                    raise ConfigError(
+                        f"{where}: rule {code} param {name!r} must be "
+                        f"{type(declared[name]).__name__}, got {type(value).__name__} {value!r}"
+                    )
+
+    def params_for(self, rule: Rule) -> dict[str, Any]:
+        """The rule's declared params with this config's overrides applied."""
+        return {**rule.params, **self.params.get(rule.code, {})}
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple))
+    return isinstance(value, type(default))
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest coordlint.yaml, or pyproject.toml with [tool.coordlint], from ``start`` up."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            if (directory / name).is_file():
+                return directory / name
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+            return pyproject
+    return None
+
+
+def load_settings(path: Path | None = None, *, discover: bool = True) -> Settings:
+    """Read ``path`` (or the discovered config) into Settings; defaults when there is none."""
+    if path is None and discover:
+        path = find_config()
+    if path is None:
+        return Settings()
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    if path.name == "pyproject.toml":
+        data = _pyproject_section(path) or {}
+        lines: dict[tuple[str, ...], int] = {}
+    else:
+        data, lines = _read_yaml(path)
+    return _parse(data, Settings(path=path, lines=lines))
+
+
+def _pyproject_section(path: Path) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    section = doc.get("tool", {}).get("coordlint")
+    if section is not None and not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.coordlint] must be a table")
+    return section
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}:1: the config must be a mapping of keys, not a {type(data).__name__}"
+        )
+    lines: dict[tuple[str, ...], int] = {}
+    _record_lines(node, (), lines)
+    return data, lines
+
+
+def _record_lines(node: yaml.Node | None, prefix: tuple[str, ...], lines: dict) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = (*prefix, str(key_node.value))
+            lines[key] = key_node.start_mark.line + 1
+            _record_lines(value_node, key, lines)
+
+
+def _expect(settings: Settings, value: Any, kind: type | tuple[type, ...], *key: str) -> Any:
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(
+            f"{settings.where(*key)}: must be a {names}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _codes(settings: Settings, value: Any, key: str) -> list[str]:
+    if isinstance(value, str):
+        value = [v for v in value.replace(",", " ").split() if v]
+    _expect(settings, value, list, key)
+    for item in value:
+        _expect(settings, item, str, key)
+    return list(value)
+
+
+def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
+    for key, value in data.items():
+        if key in ("select", "ignore", "extend-select", "extend-ignore"):
+            setattr(s, key.replace("-", "_"), _codes(s, value, key))
+        elif key == "fail-on":
+            _expect(s, value, str, key)
+            if value not in FAIL_LEVELS:
+                raise ConfigError(f"{s.where(key)}: must be one of {', '.join(FAIL_LEVELS)}")
+            s.fail_on = None if value == "never" else Severity.parse(value)
+        elif key == "severity":
+            for code, level in _expect(s, value, dict, key).items():
+                _expect(s, level, str, key, code)
+                try:
+                    s.severity[str(code)] = Severity.parse(level)
+                except ValueError as exc:
+                    raise ConfigError(f"{s.where(key, code)}: {exc}") from None
+        elif key == "params":
+            for code, params in _expect(s, value, dict, key).items():
+                s.params[str(code)] = dict(_expect(s, params, dict, key, code))
+        elif key == "tag-aliases":
+            for tag, aliases in _expect(s, value, dict, key).items():
+                if isinstance(aliases, str):
+                    aliases = [aliases]
+                _expect(s, aliases, list, key, tag)
+                s.tag_aliases[str(tag)] = tuple(str(a) for a in aliases)
+        elif key == "plugins":
+            s.plugins = [str(p) for p in _expect(s, value, list, key)]
+        else:
+            known = "select, ignore, extend-select, extend-ignore, fail-on, severity, params, "
+            known += "tag-aliases, plugins"
+            raise ConfigError(f"{s.where(key)}: unknown key {key!r} (known keys: {known})")
+    return s

@@ -1,0 +1,143 @@
+"""Run the enabled rules over the runs, isolate failures, stamp findings.
+
+A rule that raises never stops the others: it becomes a ``CL900 rule-error`` finding. A rule
+is *not applicable* to a run when it raised :class:`~coordlint.NotApplicable`, or found nothing
+after asking only for tags the run does not log.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from coordlint.config import Settings
+from coordlint.report import Outcome, Report
+from coordlint.rule import Finding, NotApplicable, Rule, Severity
+from coordlint.run import Run
+from coordlint.selection import enabled_codes
+
+RULE_ERROR = ("CL900", "rule-error")
+
+
+def select_rules(rules: Mapping[str, Rule], settings: Settings) -> list[Rule]:
+    """The rules the settings enable, in code order."""
+    select = [*settings.select, *settings.extend_select]
+    ignore = [*settings.ignore, *settings.extend_ignore]
+    return [rules[c] for c in enabled_codes(rules, select, ignore)]
+
+
+def check(
+    runs: Sequence[Run], rules: Mapping[str, Rule], settings: Settings, version: str = ""
+) -> Report:
+    """Run every enabled rule on ``runs`` and return the report."""
+    report = Report(runs=list(runs), rules=dict(rules), fail_on=settings.fail_on, version=version)
+    enabled = select_rules(rules, settings)
+    run_names = [r.name for r in runs]
+    for rule in enabled:
+        params = settings.params_for(rule)
+        if rule.scope == "runs":
+            outcomes = _check_runs(rule, list(runs), params, settings, report)
+        else:
+            outcomes = [_check_one(rule, run, params, settings, report) for run in runs]
+        report.outcomes.extend(outcomes)
+    report.outcomes.sort(key=lambda o: (run_names.index(o.run), o.code))
+    report.findings = [f for o in report.outcomes for f in o.findings]
+    return report
+
+
+def _check_one(
+    rule: Rule, run: Run, params: dict[str, Any], settings: Settings, report: Report
+) -> Outcome:
+    run._asked = []
+    try:
+        found = list(rule.check(run, params) or ())
+    except NotApplicable as exc:
+        return Outcome(run.name, rule.code, "skipped", reason=str(exc) or "not applicable")
+    except Exception as exc:  # a broken rule must not stop the others
+        return _rule_error(rule, run.name, exc, report)
+    finally:
+        asked, run._asked = run._asked, None
+    if not found and asked and not any(run.resolve_tag(t) for t in asked):
+        return Outcome(run.name, rule.code, "skipped", reason=f"run lacks {', '.join(asked)}")
+    try:
+        findings = [_stamp(f, rule, run.name, settings) for f in found]
+    except Exception as exc:
+        return _rule_error(rule, run.name, exc, report)
+    return _outcome(run.name, rule.code, findings, report)
+
+
+def _check_runs(
+    rule: Rule, runs: list[Run], params: dict[str, Any], settings: Settings, report: Report
+) -> list[Outcome]:
+    names = [r.name for r in runs]
+    try:
+        found = list(rule.check(runs, params) or ())
+        for f in found:
+            if f.run not in names:
+                raise ValueError(
+                    f"a scope='runs' finding must name one of the runs, got run={f.run!r}"
+                )
+        findings = [_stamp(f, rule, f.run or "", settings) for f in found]
+    except NotApplicable as exc:
+        reason = str(exc) or "not applicable"
+        return [Outcome(n, rule.code, "skipped", reason=reason) for n in names]
+    except Exception as exc:
+        return [_rule_error(rule, names[0], exc, report)] + [
+            Outcome(n, rule.code, "skipped", reason="rule error") for n in names[1:]
+        ]
+    return [_outcome(n, rule.code, [f for f in findings if f.run == n], report) for n in names]
+
+
+def _outcome(run: str, code: str, findings: list[Finding], report: Report) -> Outcome:
+    status = "failed" if any(report.fails(f) for f in findings) else "passed"
+    return Outcome(run, code, status, findings)
+
+
+def _rule_error(rule: Rule, run: str, exc: BaseException, report: Report) -> Outcome:
+    finding = Finding(
+        f"rule {rule.code} {rule.name} raised {type(exc).__name__}: {exc}",
+        data={"rule": rule.code, "plugin": rule.plugin, "exception": type(exc).__name__},
+        severity=Severity.ERROR,
+        run=run,
+        code=RULE_ERROR[0],
+        rule=RULE_ERROR[1],
+    )
+    report.tracebacks[id(finding)] = "".join(traceback.format_exception(exc))
+    return _outcome(run, rule.code, [finding], report)
+
+
+def _stamp(finding: Finding, rule: Rule, run: str, settings: Settings) -> Finding:
+    if not isinstance(finding, Finding):
+        raise TypeError(f"rules must yield coordlint.Finding, got {type(finding).__name__}")
+    severity = settings.severity.get(rule.code)  # the user's config beats the rule's own choice
+    if severity is None:
+        severity = rule.severity if finding.severity is None else finding.severity
+    return replace(
+        finding,
+        code=rule.code,
+        rule=rule.name,
+        run=run,
+        severity=Severity.parse(severity),
+        tag=finding.tag,
+        step=None if finding.step is None else int(finding.step),
+        data=_flat_data(finding.data),
+    )
+
+
+def _flat_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Evidence as plain JSON numbers and strings (numpy scalars unwrapped, non-finite spelled)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            value = str(value)
+        elif value is not None and not isinstance(value, (int, float, str, bool)):
+            value = str(value)
+        out[str(key)] = value
+    return out

@@ -1,0 +1,47 @@
+"""Text: one line per finding, ``RUN CODE [severity] message``, grouped by run, then a summary."""
+
+from __future__ import annotations
+
+import click
+
+from coordlint.report import Report
+from coordlint.rule import Severity
+
+_COLOURS = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "red"}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def format_report(report: Report) -> str:
+    def style(text: str, **kw: object) -> str:
+        return click.style(text, **kw) if report.color else text  # type: ignore[arg-type]
+
+    lines: list[str] = []
+    for run in report.runs:
+        for f in (f for f in report.findings if f.run == run.name):
+            severity = f.severity or Severity.INFO
+            level = style(f"[{severity}]", fg=_COLOURS[severity], bold=report.fails(f))
+            lines.append(
+                f"{style(run.name, bold=True)} {style(f.code, bold=True)} {level} {f.message}"
+            )
+            trace = report.tracebacks.get(id(f))
+            if trace:
+                lines.extend("    " + t for t in trace.rstrip().splitlines())
+    counts = report.counts()
+    skipped = sum(1 for o in report.outcomes if o.status == "skipped")
+    ran = len({o.code for o in report.outcomes})
+    if report.findings:
+        parts = ", ".join(_plural(counts[s], str(s)) for s in reversed(Severity) if counts[s])
+        summary = f"{_plural(len(report.findings), 'finding')} ({parts})"
+    else:
+        summary = "No findings"
+    summary += f" in {_plural(len(report.runs), 'run')}; {_plural(ran, 'rule')} ran"
+    if skipped:
+        summary += f", {skipped} (run, rule) pair{'s' if skipped != 1 else ''} not applicable"
+    failing = len(report.failing)
+    if failing:
+        summary += ". " + style(f"{failing} at or above {report.fail_on}: failing", fg="red")
+    lines.append(summary + ".")
+    return "\n".join(lines) + "\n"

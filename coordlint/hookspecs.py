@@ -1,0 +1,46 @@
+"""Every hook coordlint calls. A plugin implements some of them with ``@coordlint.hookimpl``.
+
+The built-in rules and formatters register through these same hooks, so anything they do a
+team's plugin can do too. ``check_pending()`` runs after loading, so a misspelled hook name in a
+plugin fails loudly instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from coordlint.report import Report
+    from coordlint.rule import Rule
+
+hookspec = pluggy.HookspecMarker("coordlint")
+hookimpl = pluggy.HookimplMarker("coordlint")
+
+
+@hookspec
+def coordlint_rules() -> Sequence[Rule]:
+    """Return the rules this plugin provides.
+
+    Each item is what ``@coordlint.rule(...)`` returns. Codes are 1-3 capital letters and three
+    digits and must be unique across all loaded plugins; a code registered twice is a load
+    error that names both plugins. The ``CL`` prefix is reserved for coordlint's own rules.
+
+    Example::
+
+        @coordlint.hookimpl
+        def coordlint_rules():
+            return [final_eval_loss_high]
+    """
+
+
+@hookspec
+def coordlint_formatters() -> Mapping[str, Callable[[Report], str]]:
+    """Return output formats this plugin provides, as ``{name: format_function}``.
+
+    A format function receives the finished :class:`coordlint.report.Report` and returns the
+    whole report as a string; it must not print. The name becomes a choice of
+    ``--output-format``. Names must be unique across plugins.
+    """

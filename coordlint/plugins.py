@@ -1,0 +1,193 @@
+"""The plugin manager: built-in rules and formatters, entry points, ``--plugin`` modules, blocking.
+
+Everything registers through the hooks in :mod:`coordlint.hookspecs`; the built-in rules are a
+plugin like any team's. Loading problems become :class:`~coordlint.errors.PluginError` (exit 2)
+with one line that names the plugin.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import pluggy
+
+from coordlint import hookspecs
+from coordlint.errors import PluginError
+from coordlint.rule import CODE_PATTERN, Rule
+
+if TYPE_CHECKING:
+    from coordlint.report import Report
+
+ENTRY_POINT_GROUP = "coordlint"
+AUTOLOAD_ENV = "COORDLINT_DISABLE_PLUGIN_AUTOLOAD"
+BUILTIN_PLUGINS = ("coordlint.rules", "coordlint.formatters")
+RESERVED_PREFIX = "CL"
+
+
+@dataclass
+class PluginInfo:
+    """What ``coordlint plugins`` shows for one loaded plugin."""
+
+    name: str
+    version: str
+    origin: str  # "builtin", "entry point", "--plugin"
+    rules: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plugins:
+    """The loaded plugins and everything they registered."""
+
+    manager: pluggy.PluginManager
+    info: dict[str, PluginInfo]
+    rules: dict[str, Rule]
+    formatters: dict[str, Callable[[Report], str]]
+
+
+def load_plugins(
+    extra: Iterable[str] = (),
+    blocked: Iterable[str] = (),
+    autoload: bool | None = None,
+) -> Plugins:
+    """Load the built-ins, entry-point plugins (unless disabled) and ``extra`` modules or files."""
+    pm = pluggy.PluginManager("coordlint")
+    pm.add_hookspecs(hookspecs)
+    for name in blocked:
+        pm.set_blocked(name)
+    info: dict[str, PluginInfo] = {}
+    version = importlib.metadata.version("coordlint") if _installed() else "dev"
+    for name in BUILTIN_PLUGINS:
+        module = importlib.import_module(name)
+        pm.register(module, name=name)
+        info[name] = PluginInfo(name, version, "builtin")
+    if autoload is None:
+        autoload = not os.environ.get(AUTOLOAD_ENV)
+    if autoload:
+        _load_entry_points(pm, info)
+    for spec in extra:
+        module = _import_plugin(spec)
+        name = module.__name__
+        if pm.is_blocked(name) or pm.get_plugin(name) is not None:
+            continue
+        _register(pm, module, name)
+        info[name] = PluginInfo(name, getattr(module, "__version__", ""), "--plugin")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {exc.plugin!r}: {exc}") from exc
+    rules = _collect_rules(pm, info)
+    formatters = _collect_formatters(pm)
+    return Plugins(pm, info, rules, formatters)
+
+
+def _installed() -> bool:
+    try:
+        importlib.metadata.version("coordlint")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise PluginError(f"plugin {name!r} could not be registered: {exc}") from exc
+
+
+def _load_entry_points(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> None:
+    """pluggy's ``load_setuptools_entrypoints``, but a failing import names its plugin."""
+    for dist in importlib.metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group != ENTRY_POINT_GROUP:
+                continue
+            if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+                continue
+            dist_name = dist.metadata["name"] or ep.name
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {ep.name!r} (from {dist_name}) failed to import: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            _register(pm, plugin, ep.name)
+            info[ep.name] = PluginInfo(ep.name, dist.version, f"entry point of {dist_name}")
+
+
+def _import_plugin(spec: str) -> ModuleType:
+    """Import ``--plugin`` SPEC: a ``path/to/file.py`` or a dotted module name."""
+    try:
+        if spec.endswith(".py") or os.sep in spec or "/" in spec:
+            path = Path(spec)
+            if not path.is_file():
+                raise PluginError(f"plugin file not found: {spec}")
+            name = path.stem
+            module_spec = importlib.util.spec_from_file_location(name, path)
+            assert module_spec is not None and module_spec.loader is not None
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module
+            module_spec.loader.exec_module(module)
+            return module
+        return importlib.import_module(spec)
+    except PluginError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
+
+
+def _collect_rules(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dict[str, Rule]:
+    """Call each plugin's ``coordlint_rules`` on its own, so every rule knows its plugin."""
+    rules: dict[str, Rule] = {}
+    for impl in reversed(pm.hook.coordlint_rules.get_hookimpls()):  # registration order
+        plugin = impl.plugin_name
+        try:
+            provided = list(impl.function() or [])
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {plugin!r}: coordlint_rules() raised {type(exc).__name__}: {exc}"
+            ) from exc
+        for item in provided:
+            if not isinstance(item, Rule):
+                raise PluginError(
+                    f"plugin {plugin!r} returned {item!r} from coordlint_rules(); "
+                    "wrap rule functions with @coordlint.rule(...)"
+                )
+            if not CODE_PATTERN.match(item.code):
+                raise PluginError(f"plugin {plugin!r}: malformed rule code {item.code!r}")
+            if item.code.startswith(RESERVED_PREFIX) and plugin not in BUILTIN_PLUGINS:
+                raise PluginError(
+                    f"plugin {plugin!r}: rule code {item.code} uses the reserved prefix "
+                    f"{RESERVED_PREFIX!r} (pick your team's own prefix, e.g. TM001)"
+                )
+            if item.code in rules:
+                raise PluginError(
+                    f"rule code {item.code} is registered twice: by plugin "
+                    f"{rules[item.code].plugin!r} and by plugin {plugin!r}"
+                )
+            rules[item.code] = replace(item, plugin=plugin)
+            if plugin in info:
+                info[plugin].rules.append(item.code)
+    return dict(sorted(rules.items()))
+
+
+def _collect_formatters(pm: pluggy.PluginManager) -> dict[str, Callable[[Report], str]]:
+    formatters: dict[str, Callable[[Report], str]] = {}
+    for impl in reversed(pm.hook.coordlint_formatters.get_hookimpls()):
+        provided: Mapping[str, Callable[[Report], str]] = impl.function() or {}
+        for name, func in provided.items():
+            if name in formatters:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: output format {name!r} is already registered"
+                )
+            formatters[name] = func
+    return formatters

@@ -1,0 +1,62 @@
+"""What a check produced: the runs, the findings, and each (run, rule) outcome.
+
+Formatters read a :class:`Report` and nothing else; the exit code is derived from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from coordlint.rule import Finding, Rule, Severity
+from coordlint.run import Run
+
+Status = Literal["passed", "failed", "skipped"]
+
+
+@dataclass
+class Outcome:
+    """How one rule went on one run: passed, failed (a finding at/above the fail level), skipped."""
+
+    run: str
+    code: str
+    status: Status
+    findings: list[Finding] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class Report:
+    """The finished check. ``fail_on`` is ``None`` when nothing fails the check (``never``)."""
+
+    runs: list[Run]
+    rules: dict[str, Rule]
+    findings: list[Finding] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    fail_on: Severity | None = Severity.ERROR
+    version: str = ""
+    color: bool = False
+    tracebacks: dict[int, str] = field(default_factory=dict)  # id(finding) -> traceback text
+
+    def fails(self, finding: Finding) -> bool:
+        """Whether ``finding`` is at or above the fail level."""
+        return (
+            self.fail_on is not None
+            and finding.severity is not None
+            and (finding.severity >= self.fail_on)
+        )
+
+    @property
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings if self.fails(f)]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing is at or above the fail level, 1 when something is."""
+        return 1 if self.failing else 0
+
+    def counts(self) -> dict[Severity, int]:
+        counts = dict.fromkeys(Severity, 0)
+        for f in self.findings:
+            counts[f.severity or Severity.INFO] += 1
+        return counts

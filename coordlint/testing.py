@@ -1,0 +1,130 @@
+"""What a rule author needs to test a rule in a few lines.
+
+Build a run from plain data (:func:`make_run`), or write a real TensorBoard event file through
+tensorboard's own writer and load it (:func:`write_events`, :func:`load`), then run rules through
+the real engine (:func:`check`). Use the fixtures from a ``conftest.py`` with::
+
+    pytest_plugins = ["coordlint.testing"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coordlint import engine
+from coordlint.config import Settings
+from coordlint.plugins import load_plugins
+from coordlint.rule import Finding, Rule
+from coordlint.run import Run, ScalarColumns
+
+SeriesLike = pd.Series | Mapping[int, float] | Sequence[tuple[int, float]]
+
+__all__ = ["check", "load", "make_run", "write_events"]
+
+
+def _pairs(data: SeriesLike) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(data, pd.Series):
+        return data.index.to_numpy(dtype=np.int64), data.to_numpy(dtype=np.float64)
+    items = list(data.items()) if isinstance(data, Mapping) else list(data)
+    steps = np.array([int(s) for s, _ in items], dtype=np.int64)
+    values = np.array([float(v) for _, v in items], dtype=np.float64)
+    return steps, values
+
+
+def make_run(
+    scalars: Mapping[str, SeriesLike],
+    name: str = "run",
+    *,
+    config: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> Run:
+    """A run from ``{tag: {step: value}}`` (or a Series, or (step, value) pairs) in write order."""
+    writes = {}
+    for tag, data in scalars.items():
+        steps, values = _pairs(data)
+        writes[tag] = [ScalarColumns(steps, values, np.zeros(len(steps)))]
+    return Run.from_writes(name, name, writes, config=dict(config or {}), **kwargs)
+
+
+def write_events(
+    directory: str | Path,
+    scalars: Mapping[str, SeriesLike],
+    *,
+    start_time: float = 1_700_000_000.0,
+    seconds_per_step: float = 1.0,
+) -> Path:
+    """Write ``scalars`` into a real event file under ``directory`` with tensorboard's writer.
+
+    Points are written step by step (all tags of a step together), as trainers do; a tag's
+    points keep their order, so a rewound step in the input is written again, as in a resume.
+    Returns the event file's path.
+    """
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    before = set(directory.glob("*tfevents*"))
+    writer = EventFileWriter(str(directory))
+    columns = {tag: _pairs(data) for tag, data in scalars.items()}
+    order = sorted(
+        ((i, tag) for tag, (steps, _) in columns.items() for i in range(len(steps))),
+        key=lambda item: (item[0], item[1]),
+    )
+    for i, tag in order:
+        steps, values = columns[tag]
+        step = int(steps[i])
+        summary = summary_pb2.Summary(
+            value=[summary_pb2.Summary.Value(tag=tag, simple_value=float(values[i]))]
+        )
+        writer.add_event(
+            event_pb2.Event(
+                wall_time=start_time + step * seconds_per_step, step=step, summary=summary
+            )
+        )
+    writer.close()
+    (path,) = set(directory.glob("*tfevents*")) - before
+    return path
+
+
+def load(path: str | Path) -> Run:
+    """Load the single run at ``path`` with the real loader."""
+    from coordlint.loading import load_path
+
+    runs = load_path(path)
+    if len(runs) != 1:
+        raise ValueError(f"expected one run under {path}, found {len(runs)}")
+    return runs[0]
+
+
+def check(
+    runs: Run | Iterable[Run],
+    select: str | Sequence[str] = "ALL",
+    *,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    rules: Iterable[Rule] | None = None,
+) -> list[Finding]:
+    """Run the selected rules (built-ins and installed plugins, or ``rules``) through the engine."""
+    runs = [runs] if isinstance(runs, Run) else list(runs)
+    available = {r.code: r for r in rules} if rules is not None else load_plugins().rules
+    settings = Settings(select=[select] if isinstance(select, str) else list(select))
+    settings.params = {code: dict(p) for code, p in (params or {}).items()}
+    settings.validate(available)
+    return engine.check(runs, available, settings).findings
+
+
+@pytest.fixture
+def event_run(tmp_path: Path):
+    """Factory fixture: ``event_run({tag: {step: value}})`` writes a real event file, loads it."""
+
+    def factory(scalars: Mapping[str, SeriesLike], name: str = "run") -> Run:
+        write_events(tmp_path / name, scalars)
+        return load(tmp_path / name)
+
+    return factory

@@ -1,0 +1,45 @@
+"""A scalar was logged as NaN or ±inf.
+
+## What it does
+For every tag holding non-finite values, reports the tag and step of the first one and how many
+there are.
+
+## Why it matters
+A NaN loss usually means the run diverged (learning rate, fp16 overflow, a bad batch); rules that
+summarise a curve cannot trust it past that point.
+
+## Data
+``count`` (non-finite points in the tag), ``first`` (``nan``, ``inf`` or ``-inf``).
+
+## Example
+``run CL902 [error] train/loss is NaN at step 1200 (3 non-finite points)``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+import coordlint
+
+
+@coordlint.rule("CL902", "non-finite-scalar", severity="error")
+def non_finite_scalar(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+    for tag in run.tags:
+        columns = run.scalars[tag]
+        bad = ~np.isfinite(columns.values)
+        count = int(bad.sum())
+        if not count:
+            continue
+        first = int(np.argmax(bad))
+        value = float(columns.values[first])
+        step = int(columns.steps[first])
+        spelled = "NaN" if np.isnan(value) else ("+inf" if value > 0 else "-inf")
+        yield coordlint.Finding(
+            f"{tag} is {spelled} at step {step} ({count} non-finite point"
+            f"{'s' if count != 1 else ''})",
+            tag=tag,
+            step=step,
+            data={"count": count, "first": spelled.lstrip("+").lower()},
+        )

@@ -1,0 +1,38 @@
+"""Some steps were written more than once; the latest write of each was kept.
+
+## What it does
+Counts the (tag, step) points that were written again: a run resumed after a crash, a re-run
+into the same directory, or a step counter that went backwards.
+
+## Why it matters
+Usually harmless, but a curve that mixes two attempts may not be the run you think it is: check
+that the resumed part continued from the right checkpoint.
+
+## Data
+``count`` (rewritten points), ``tags`` (how many tags were affected).
+
+## Example
+``run CL903 [info] 20 points were rewritten in 2 tags (first: train/loss); the latest write
+of each step was kept``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import coordlint
+
+
+@coordlint.rule("CL903", "rewritten-steps", severity="info")
+def rewritten_steps(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+    if not run.rewritten:
+        return
+    count = sum(run.rewritten.values())
+    tags = sorted(run.rewritten)
+    yield coordlint.Finding(
+        f"{count} point{'s were' if count != 1 else ' was'} rewritten in {len(tags)} "
+        f"tag{'s' if len(tags) != 1 else ''} (first: {tags[0]}); "
+        "the latest write of each step was kept",
+        tag=tags[0] if len(tags) == 1 else None,
+        data={"count": count, "tags": len(tags)},
+    )

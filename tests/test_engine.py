@@ -1,0 +1,154 @@
+"""The engine: selection, stamping, severities, not-applicable, isolation of crashing rules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import coordlint
+from coordlint import engine
+from coordlint.config import Settings
+from coordlint.errors import ConfigError
+from coordlint.testing import make_run
+
+
+@coordlint.rule("TM001", "final-eval-loss-high", severity="warning", params={"max_loss": 1.0})
+def final_eval_loss_high(run, params):
+    """Final eval loss is above the team's bar."""
+    s = run.series("eval/loss")
+    if len(s) and s.iloc[-1] > params["max_loss"]:
+        yield coordlint.Finding(
+            f"final eval/loss {s.iloc[-1]:.3f} > {params['max_loss']}",
+            tag="eval/loss",
+            step=int(s.index[-1]),
+            data={"final": s.iloc[-1]},
+        )
+
+
+@coordlint.rule("TM002", "always-crashes", severity="info")
+def always_crashes(run, params):
+    """Crashes."""
+    raise ZeroDivisionError("boom")
+
+
+@coordlint.rule("TM003", "graded", severity="info")
+def graded(run, params):
+    """Sets its own severity on one finding."""
+    yield coordlint.Finding("plain")
+    yield coordlint.Finding("serious", severity=coordlint.Severity.ERROR)
+
+
+@coordlint.rule("TM010", "pairs", scope="runs")
+def pairs(runs, params):
+    """A cross-run rule."""
+    if len(runs) < 2:
+        raise coordlint.NotApplicable("needs two runs")
+    yield coordlint.Finding("second run differs", run=runs[1].name, data={"n": len(runs)})
+
+
+RULES = {r.code: r for r in (final_eval_loss_high, always_crashes, graded, pairs)}
+
+
+def _check(runs, **settings):
+    s = Settings(**settings)
+    s.validate(RULES)
+    return engine.check(runs, RULES, s)
+
+
+def test_findings_are_stamped_with_code_name_run_and_configured_severity():
+    run = make_run({"eval/loss": {10: 2.0, 20: 1.5}}, name="r1")
+    report = _check([run], select=["TM001"])
+    (f,) = report.findings
+    assert (f.code, f.rule, f.run, f.severity) == (
+        "TM001",
+        "final-eval-loss-high",
+        "r1",
+        coordlint.Severity.WARNING,
+    )
+    assert f.step == 20 and f.tag == "eval/loss" and f.data == {"final": 1.5}
+    assert isinstance(f.data["final"], float)
+
+
+def test_params_override_and_severity_override():
+    run = make_run({"eval/loss": {10: 2.0, 20: 1.5}})
+    assert _check([run], select=["TM001"], params={"TM001": {"max_loss": 2.0}}).findings == []
+    report = _check([run], select=["TM001"], severity={"TM001": coordlint.Severity.ERROR})
+    assert report.findings[0].severity == coordlint.Severity.ERROR
+    assert report.exit_code == 1
+
+
+def test_missing_tag_is_not_applicable():
+    run = make_run({"train/loss": {1: 1.0}})
+    report = _check([run], select=["TM001"])
+    (outcome,) = report.outcomes
+    assert outcome.status == "skipped" and "eval/loss" in outcome.reason
+    assert report.findings == []
+
+
+def test_crashing_rule_becomes_cl900_and_others_still_run():
+    run = make_run({"eval/loss": {1: 5.0}})
+    report = _check([run], select=["TM"])
+    codes = sorted(f.code for f in report.findings)
+    assert codes == ["CL900", "TM001", "TM003", "TM003"]
+    crash = next(f for f in report.findings if f.code == "CL900")
+    assert crash.severity == coordlint.Severity.ERROR
+    assert crash.data["rule"] == "TM002" and crash.data["exception"] == "ZeroDivisionError"
+    assert "boom" in crash.message
+    assert "ZeroDivisionError" in report.tracebacks[id(crash)]
+
+
+def test_a_finding_may_set_its_own_severity_unless_config_overrides_it():
+    run = make_run({"x": {1: 1.0}})
+    severities = [f.severity for f in _check([run], select=["TM003"]).findings]
+    assert severities == [coordlint.Severity.INFO, coordlint.Severity.ERROR]
+    forced = _check([run], select=["TM003"], severity={"TM003": coordlint.Severity.WARNING})
+    assert {f.severity for f in forced.findings} == {coordlint.Severity.WARNING}
+
+
+def test_cross_run_rule_names_its_run_and_is_skipped_on_one_run():
+    a, b = make_run({"x": {1: 1.0}}, name="a"), make_run({"x": {1: 1.0}}, name="b")
+    report = _check([a, b], select=["TM010"])
+    assert [(f.run, f.code) for f in report.findings] == [("b", "TM010")]
+    assert {o.run: o.status for o in report.outcomes} == {"a": "passed", "b": "passed"}
+    single = _check([a], select=["TM010"])
+    assert [o.status for o in single.outcomes] == ["skipped"]
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "expected"),
+    [
+        (["ALL"], [], ["TM001", "TM002", "TM003", "TM010"]),
+        (["TM0"], ["TM00"], ["TM010"]),
+        (["TM001"], ["TM"], ["TM001"]),  # the more specific select wins
+        (["TM"], ["TM001"], ["TM002", "TM003", "TM010"]),
+        (["TM001"], ["TM001"], []),  # a tie goes to ignore
+    ],
+)
+def test_select_ignore_longest_match_wins(select, ignore, expected):
+    s = Settings(select=select, ignore=ignore)
+    s.validate(RULES)
+    assert [r.code for r in engine.select_rules(RULES, s)] == expected
+
+
+def test_unknown_code_in_select_is_a_config_error():
+    with pytest.raises(ConfigError, match="XX9"):
+        Settings(select=["XX9"]).validate(RULES)
+
+
+def test_non_finite_evidence_is_spelled_not_emitted_as_nan():
+    @coordlint.rule("TM020", "nan-data")
+    def nan_data(run, params):
+        """Evidence holding NaN."""
+        yield coordlint.Finding("x", data={"v": math.nan, "w": 1})
+
+    run = make_run({"x": {1: 1.0}})
+    findings = engine.check([run], {"TM020": nan_data}, Settings()).findings
+    assert findings[0].data == {"v": "nan", "w": 1}
+
+
+def test_rule_decorator_rejects_bad_codes_and_names():
+    with pytest.raises(ValueError, match="capital letters"):
+        coordlint.rule("tm1", "x")
+    with pytest.raises(ValueError, match="kebab-case"):
+        coordlint.rule("TM001", "Bad Name")
