@@ -1,0 +1,201 @@
+"""ms-swift ``logging.jsonl`` and HF ``trainer_state.json``: log rows → the tags HF's TensorBoard
+callback would have written, so the same rules apply unchanged.
+
+A row's ``eval_X`` key becomes ``eval/X`` and every other numeric key ``train/X`` (HF's
+``rewrite_logs``). Strings (``elapsed_time``, ``percentage``, ``"N/M"``), booleans and nested
+values are not scalars and are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coordlint.run import Problem, ScalarColumns
+
+# Keys that say where a row is, not what was measured.
+_POSITION_KEYS = frozenset({"global_step/max_steps", "global_step", "step"})
+# A row holding any of these is the end-of-training record, not a metric row.
+_FINAL_ROW_KEYS = frozenset({"log_history", "last_model_checkpoint", "best_model_checkpoint"})
+
+
+@dataclass
+class LogPoints:
+    """Points read from one log file, per tag in write order, and what could not be read."""
+
+    writes: dict[str, list[ScalarColumns]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def tags(self) -> set[str]:
+        return set(self.writes)
+
+
+def hf_tag(key: str) -> str:
+    """HF's ``rewrite_logs``: ``eval_X`` → ``eval/X``, ``test_X`` → ``test/X``, else ``train/X``."""
+    for prefix in ("eval", "test"):
+        if key.startswith(prefix + "_"):
+            return f"{prefix}/{key[len(prefix) + 1 :]}"
+    return f"train/{key}"
+
+
+def row_step(row: Mapping[str, Any]) -> int | None:
+    """The row's global step: ms-swift 3.x ``"N/M"``, 2.x ``global_step``, HF ``step``."""
+    progress = row.get("global_step/max_steps")
+    if isinstance(progress, str) and progress.split("/", 1)[0].strip().isdigit():
+        return int(progress.split("/", 1)[0])
+    for key in ("global_step", "step"):
+        value = row.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    return None
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _points_from_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> LogPoints:
+    """(step, row) pairs → per-tag columns in write order."""
+    steps: dict[str, list[int]] = {}
+    values: dict[str, list[float]] = {}
+    count = 0
+    for step, row in rows:
+        count += 1
+        for key, value in row.items():
+            if key in _POSITION_KEYS or not _numeric(value):
+                continue
+            tag = hf_tag(key)
+            steps.setdefault(tag, []).append(step)
+            values.setdefault(tag, []).append(float(value))
+    out = LogPoints(rows=count)
+    for tag, tag_steps in steps.items():
+        n = len(tag_steps)
+        out.writes[tag] = [
+            ScalarColumns(
+                np.asarray(tag_steps, dtype=np.int64),
+                np.asarray(values[tag], dtype=np.float64),
+                np.full(n, math.nan),
+            )
+        ]
+    return out
+
+
+def read_logging_jsonl(path: Path) -> LogPoints:
+    """Read an ms-swift ``logging.jsonl``; damage becomes problems, never exceptions."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return LogPoints(problems=[Problem(name, "unreadable", f"cannot read: {exc.strerror}")])
+    if not data.strip():
+        return LogPoints(problems=[Problem(name, "empty", "empty file: no log rows")])
+    problems: list[Problem] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
+    lines = data.split(b"\n")
+    ends_with_newline = data.endswith(b"\n")
+    offset = 0
+    for number, raw in enumerate(lines, start=1):
+        line_offset, offset = offset, offset + len(raw) + 1
+        if not raw.strip():
+            continue
+        last = number == len(lines) or (number == len(lines) - 1 and ends_with_newline)
+        try:
+            row = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            if last and not ends_with_newline:
+                problems.append(
+                    Problem(
+                        name,
+                        "truncated",
+                        f"line {number} is incomplete (a job still writing?); skipped",
+                        offset=line_offset,
+                        records_skipped=1,
+                    )
+                )
+            else:
+                problems.append(
+                    Problem(
+                        name,
+                        "bad-line",
+                        f"line {number} is not JSON; skipped",
+                        offset=line_offset,
+                        records_skipped=1,
+                    )
+                )
+            continue
+        if not isinstance(row, dict) or _FINAL_ROW_KEYS & row.keys():
+            continue
+        step = row_step(row)
+        if step is None:
+            problems.append(
+                Problem(
+                    name,
+                    "bad-line",
+                    f"line {number} has no global step; skipped",
+                    offset=line_offset,
+                    records_skipped=1,
+                )
+            )
+            continue
+        if rows and rows[-1][0] == step and rows[-1][1].keys() == row.keys():
+            rows[-1] = (step, row)  # ms-swift 2.x writes every row twice: one write, not two
+            continue
+        rows.append((step, row))
+    out = _points_from_rows(rows)
+    out.problems = problems
+    return out
+
+
+def read_trainer_state(path: Path) -> LogPoints:
+    """Read an HF ``trainer_state.json``'s ``log_history``."""
+    name = str(path)
+    try:
+        state = json.loads(path.read_bytes())
+    except OSError as exc:
+        return LogPoints(problems=[Problem(name, "unreadable", f"cannot read: {exc.strerror}")])
+    except (ValueError, UnicodeDecodeError) as exc:
+        return LogPoints(problems=[Problem(name, "corrupt", f"not valid JSON: {exc}")])
+    history = state.get("log_history") if isinstance(state, dict) else None
+    if not isinstance(history, list):
+        return LogPoints(problems=[Problem(name, "corrupt", "no log_history list")])
+    rows = []
+    for entry in history:
+        step = row_step(entry) if isinstance(entry, dict) else None
+        if step is not None:
+            rows.append((step, entry))
+    return _points_from_rows(rows)
+
+
+def newest_trainer_state(candidates: Iterable[Path]) -> Path | None:
+    """Of several ``checkpoint-N/trainer_state.json`` copies, the one with the longest history
+    (ties: the highest checkpoint step, then the newest file)."""
+    best: tuple[int, int, float] | None = None
+    chosen = None
+    for path in candidates:
+        try:
+            history = json.loads(path.read_bytes()).get("log_history", [])
+            length = len(history) if isinstance(history, list) else -1
+        except (OSError, ValueError, AttributeError):
+            length = -1
+        digits = path.parent.name.rpartition("-")[2]
+        key = (length, int(digits) if digits.isdigit() else -1, _mtime(path))
+        if best is None or key > best:
+            best, chosen = key, path
+    return chosen
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
