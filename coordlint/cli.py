@@ -214,7 +214,7 @@ def check(
     report.color = output is None and _want_color(color)
     text = formatter(report)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=report.color)
     else:
         try:
             output.write_text(text, encoding="utf-8")

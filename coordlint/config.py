@@ -184,6 +184,13 @@ def _codes(settings: Settings, value: Any, key: str) -> list[str]:
     return list(value)
 
 
+def _plugin_spec(settings: Settings, spec: str) -> str:
+    """A plugin file named in config is relative to the config file, not the current directory."""
+    if settings.path is not None and spec.endswith(".py") and not Path(spec).is_absolute():
+        return str(settings.path.parent / spec)
+    return spec
+
+
 def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
     for key, value in data.items():
         if key in ("select", "ignore", "extend-select", "extend-ignore"):
@@ -210,7 +217,7 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
                 _expect(s, aliases, list, key, tag)
                 s.tag_aliases[str(tag)] = tuple(str(a) for a in aliases)
         elif key == "plugins":
-            s.plugins = [str(p) for p in _expect(s, value, list, key)]
+            s.plugins = [_plugin_spec(s, str(p)) for p in _expect(s, value, list, key)]
         else:
             known = "select, ignore, extend-select, extend-ignore, fail-on, severity, params, "
             known += "tag-aliases, plugins"

@@ -148,7 +148,7 @@ def _import_plugin(spec: str) -> ModuleType:
 def _collect_rules(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dict[str, Rule]:
     """Call each plugin's ``coordlint_rules`` on its own, so every rule knows its plugin."""
     rules: dict[str, Rule] = {}
-    for impl in reversed(pm.hook.coordlint_rules.get_hookimpls()):  # registration order
+    for impl in pm.hook.coordlint_rules.get_hookimpls():  # in registration order
         plugin = impl.plugin_name
         try:
             provided = list(impl.function() or [])
@@ -182,7 +182,7 @@ def _collect_rules(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dic
 
 def _collect_formatters(pm: pluggy.PluginManager) -> dict[str, Callable[[Report], str]]:
     formatters: dict[str, Callable[[Report], str]] = {}
-    for impl in reversed(pm.hook.coordlint_formatters.get_hookimpls()):
+    for impl in pm.hook.coordlint_formatters.get_hookimpls():
         provided: Mapping[str, Callable[[Report], str]] = impl.function() or {}
         for name, func in provided.items():
             if name in formatters:

@@ -1,0 +1,5 @@
+"""``python -m coordlint``: the same as the ``coordlint`` command."""
+
+from coordlint.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""The team rules, tested with coordlint.testing: real event files, the real engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordlint.testing import check, load, make_run, write_events
+from coordlint_team_rules import (
+    final_eval_loss_high,
+    loss_ratio_matches_grad_accum,
+    lr_never_warmed_up,
+)
+
+RULES = [final_eval_loss_high, loss_ratio_matches_grad_accum, lr_never_warmed_up]
+
+
+def run_rules(run, select, **params):
+    return check(run, select, rules=RULES, params=params or None)
+
+
+def test_final_eval_loss_fires_above_the_bar(tmp_path):
+    write_events(tmp_path / "r", {"eval/loss": {100: 2.0, 200: 1.4}})
+    (finding,) = run_rules(load(tmp_path / "r"), "TM001")
+    assert finding.step == 200 and finding.data["final"] == pytest.approx(1.4)
+    assert run_rules(load(tmp_path / "r"), "TM001", TM001={"max_loss": 1.5}) == []
+
+
+def test_loss_ratio_fires_on_a_summed_train_loss(tmp_path):
+    evals = {s: 2.0 - s / 1000 for s in range(100, 1001, 100)}
+    train = {s: 8 * v * (1.02 if s % 200 else 0.98) for s, v in evals.items()}
+    write_events(tmp_path / "r", {"eval/loss": evals, "train/loss": train})
+    (finding,) = run_rules(load(tmp_path / "r"), "TM002")
+    assert finding.data["factor"] == 8 and finding.data["agreeing"] == 10
+
+
+def test_loss_ratio_is_quiet_on_an_averaged_train_loss():
+    evals = {s: 2.0 for s in range(100, 1001, 100)}
+    run = make_run({"eval/loss": evals, "train/loss": {s: 1.9 for s in evals}})
+    assert run_rules(run, "TM002") == []
+
+
+def test_warmup(tmp_path):
+    flat = make_run({"train/learning_rate": {s: 2e-5 for s in range(10, 200, 10)}})
+    (finding,) = run_rules(flat, "TM003")
+    assert finding.data["start"] == pytest.approx(2e-5)
+    warmed = make_run(
+        {"train/learning_rate": {s: min(1.0, s / 100) * 2e-5 for s in range(10, 200, 10)}}
+    )
+    assert run_rules(warmed, "TM003") == []

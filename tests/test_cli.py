@@ -1,0 +1,252 @@
+"""The command line end to end: exit codes, formats, selection, errors as one line."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import coordlint
+from coordlint.cli import cli
+from coordlint.testing import write_events
+
+JSON_RUN_KEYS = {"name", "path", "source", "files", "tags", "points"}
+JSON_FINDING_KEYS = {"run", "code", "rule", "severity", "message", "tag", "step", "data"}
+
+
+def invoke(*args: str, env: dict | None = None):
+    return CliRunner().invoke(cli, ["check", "--isolated", *args], env=env)
+
+
+@pytest.fixture
+def clean_run(tmp_path: Path) -> Path:
+    write_events(tmp_path / "clean", {"train/loss": {1: 2.0, 2: 1.5}, "eval_loss": {2: 1.7}})
+    return tmp_path / "clean"
+
+
+@pytest.fixture
+def nan_run(tmp_path: Path) -> Path:
+    write_events(tmp_path / "nan", {"train/loss": {1: 2.0, 2: math.nan, 3: math.inf}})
+    return tmp_path / "nan"
+
+
+def test_clean_run_exits_0_and_says_so(clean_run):
+    result = invoke(str(clean_run))
+    assert result.exit_code == 0, result.output
+    assert "No findings in 1 run" in result.output
+
+
+def test_error_finding_exits_1_with_a_line_per_finding(nan_run):
+    result = invoke(str(nan_run))
+    assert result.exit_code == 1
+    assert "nan CL902 [error] train/loss is NaN at step 2 (2 non-finite points)" in result.output
+
+
+def test_fail_on_and_exit_zero(nan_run):
+    assert invoke(str(nan_run), "--fail-on", "never").exit_code == 0
+    assert invoke(str(nan_run), "--exit-zero").exit_code == 0
+    assert invoke(str(nan_run), "--ignore", "CL902").exit_code == 0
+    assert invoke(str(nan_run), "--severity-typo").exit_code == 2
+
+
+def test_fail_on_warning_counts_warnings(tmp_path, clean_run):
+    (clean_run / "events.out.tfevents.1.lfs").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n"
+    )
+    assert invoke(str(clean_run)).exit_code == 0
+    result = invoke(str(clean_run), "--fail-on", "warning")
+    assert result.exit_code == 1
+    assert "CL901 [warning]" in result.output and "LFS" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/definitely/not/here"], "does not exist"),
+        (["--select", "ZZ9"], "unknown rule code or prefix 'ZZ9'"),
+        (["--output-format", "yaml"], "'yaml' is not one of"),
+        (["--fail-on", "sometimes"], "Invalid value for '--fail-on'"),
+        (["-p", "rules"], "expected no:NAME"),
+        (["--plugin", "no_such_module_xyz"], "plugin 'no_such_module_xyz' failed to import"),
+    ],
+)
+def test_usage_and_input_errors_exit_2_with_one_line(clean_run, args, message):
+    argv = args if args[0].startswith("/") else [*args, str(clean_run)]
+    result = invoke(*argv)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_directory_without_event_files_exits_2(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = invoke(str(tmp_path / "empty"))
+    assert result.exit_code == 2 and "no TensorBoard event files" in result.output
+
+
+def test_unwritable_output_is_2_not_clicks_1(clean_run, tmp_path):
+    result = invoke(str(clean_run), "-o", str(tmp_path / "missing-dir" / "report.json"))
+    assert result.exit_code == 2 and "cannot write report" in result.output
+
+
+def test_bad_config_exits_2_naming_key_and_line(clean_run, tmp_path):
+    cfg = tmp_path / "coordlint.yaml"
+    cfg.write_text("fail-on: warning\nselct: [CL9]\n")
+    result = CliRunner().invoke(cli, ["check", "--config", str(cfg), str(clean_run)])
+    assert result.exit_code == 2
+    assert f"{cfg}:2: selct: unknown key 'selct'" in result.output
+
+
+def test_json_contract(nan_run, clean_run):
+    result = invoke(str(nan_run), str(clean_run), "--output-format", "json")
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"coordlint", "runs", "findings"}
+    assert doc["coordlint"] == coordlint.__version__
+    assert [r["name"] for r in doc["runs"]] == ["nan", "clean"]
+    for run in doc["runs"]:
+        assert set(run) == JSON_RUN_KEYS and run["source"] == "tfevents"
+    clean = doc["runs"][1]
+    assert clean["tags"] == ["eval/loss", "train/loss"]  # eval_loss is read as eval/loss
+    assert clean["points"] == 3 and len(clean["files"]) == 1
+    (finding,) = doc["findings"]
+    assert set(finding) == JSON_FINDING_KEYS
+    assert finding == {
+        "run": "nan",
+        "code": "CL902",
+        "rule": "non-finite-scalar",
+        "severity": "error",
+        "message": "train/loss is NaN at step 2 (2 non-finite points)",
+        "tag": "train/loss",
+        "step": 2,
+        "data": {"count": 2, "first": "nan"},
+    }
+
+
+def test_json_to_file_leaves_stdout_empty(nan_run, tmp_path):
+    out = tmp_path / "r.json"
+    result = invoke(str(nan_run), "-f", "json", "-o", str(out))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert json.loads(out.read_text())["findings"][0]["code"] == "CL902"
+
+
+def test_junit_report_read_back_with_an_independent_parser(nan_run, clean_run, tmp_path):
+    out = tmp_path / "junit.xml"
+    result = invoke(str(nan_run), str(clean_run), "-f", "junit", "-o", str(out))
+    assert result.exit_code == 1
+    root = ET.parse(out).getroot()
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert len(cases) == len(list(root.iter("testcase")))  # names are unique
+    failed = cases["nan::CL902 non-finite-scalar"]
+    (failure,) = failed.findall("failure")
+    assert "train/loss is NaN at step 2" in failure.get("message")
+    assert cases["clean::CL902 non-finite-scalar"].find("failure") is None
+    assert {c.split("::")[0] for c in cases} == {"nan", "clean"}
+
+
+def test_junit_escapes_control_characters_and_hostile_tags(tmp_path):
+    hostile = 'x</testcase><b a="1">\x1b[31m&'
+    write_events(tmp_path / "h", {hostile: {1: math.nan}})
+    out = tmp_path / "j.xml"
+    invoke(str(tmp_path / "h"), "-f", "junit", "-o", str(out))
+    root = ET.parse(out).getroot()
+    messages = [f.get("message") for f in root.iter("failure")]
+    assert len(messages) == 1
+    assert 'x</testcase><b a="1">\\x1b[31m&' in messages[0]  # escaped, not deleted
+
+
+def test_junit_skips_rules_a_run_cannot_apply_to(tmp_path):
+    import coordlint as cl
+
+    plugin = tmp_path / "team_rules.py"
+    plugin.write_text(
+        "import coordlint\n"
+        "@coordlint.rule('TM001', 'eval-loss', params={'max_loss': 1.0})\n"
+        "def r(run, params):\n"
+        "    s = run.series('eval/loss')\n"
+        "    if len(s) and s.iloc[-1] > params['max_loss']:\n"
+        "        yield coordlint.Finding('too high')\n"
+        "@coordlint.hookimpl\n"
+        "def coordlint_rules():\n"
+        "    return [r]\n"
+    )
+    write_events(tmp_path / "run", {"train/loss": {1: 1.0}})
+    out = tmp_path / "j.xml"
+    result = invoke(str(tmp_path / "run"), "--plugin", str(plugin), "-f", "junit", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    case = next(c for c in ET.parse(out).getroot().iter("testcase") if "TM001" in c.get("name"))
+    assert case.find("skipped") is not None
+    assert cl.__version__
+
+
+def test_logdir_finds_every_run_and_names_them_relative(tmp_path):
+    write_events(tmp_path / "tb" / "stage1" / "a", {"x": {1: 1.0}})
+    write_events(tmp_path / "tb" / "stage1" / "b c", {"x": {1: 1.0}})
+    result = invoke(str(tmp_path / "tb"), "-f", "json")
+    assert [r["name"] for r in json.loads(result.stdout)["runs"]] == ["stage1/a", "stage1/b c"]
+
+
+def test_color_only_when_asked_and_never_with_no_color(nan_run):
+    plain = invoke(str(nan_run))
+    assert "\x1b[" not in plain.output
+    coloured = invoke(str(nan_run), "--color", "always")
+    assert "\x1b[" in coloured.output
+    assert "\x1b[" not in invoke(str(nan_run), env={"NO_COLOR": "1"}).output
+
+
+def test_rules_and_explain_document_every_rule():
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["rules", "--isolated"])
+    assert listing.exit_code == 0
+    codes = [line.split()[0] for line in listing.output.splitlines()[1:]]
+    assert {"CL900", "CL901", "CL902", "CL903"} <= set(codes)
+    for code in codes:
+        explained = runner.invoke(cli, ["explain", code])
+        assert explained.exit_code == 0
+        assert "## What it does" in explained.output, code
+    assert runner.invoke(cli, ["explain", "ZZ999"]).exit_code == 2
+
+
+def test_every_command_is_in_the_readme():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in cli.commands:
+        assert f"coordlint {name}" in readme, name
+
+
+def test_debug_shows_the_traceback_of_a_crashing_rule(tmp_path, clean_run):
+    plugin = tmp_path / "crashy.py"
+    plugin.write_text(
+        "import coordlint\n"
+        "@coordlint.rule('TM002', 'crashy')\n"
+        "def r(run, params):\n"
+        "    '''Crashes.'''\n"
+        "    return 1 / 0\n"
+        "@coordlint.hookimpl\n"
+        "def coordlint_rules():\n"
+        "    return [r]\n"
+    )
+    quiet = invoke(str(clean_run), "--plugin", str(plugin))
+    assert quiet.exit_code == 1
+    assert "CL900 [error] rule TM002 crashy raised ZeroDivisionError" in quiet.output
+    assert "Traceback" not in quiet.output
+    loud = invoke(str(clean_run), "--plugin", str(plugin), "--debug")
+    assert "Traceback" in loud.output and "1 / 0" in loud.output
+
+
+def test_real_process_exit_codes_and_streams(nan_run, tmp_path):
+    env = {**os.environ, "NO_COLOR": "1"}
+    cmd = [sys.executable, "-m", "coordlint", "check", "--isolated"]
+    ok = subprocess.run([*cmd, str(nan_run), "-f", "json"], capture_output=True, text=True, env=env)
+    assert ok.returncode == 1
+    assert json.loads(ok.stdout)["findings"][0]["code"] == "CL902"
+    missing = subprocess.run(
+        [*cmd, str(tmp_path / "nope")], capture_output=True, text=True, env=env
+    )
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr.strip().count("\n") == 0 and "does not exist" in missing.stderr
