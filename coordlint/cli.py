@@ -17,6 +17,8 @@ import click
 
 import coordlint
 from coordlint import engine
+from coordlint.baseline import BaselineFilter, read_baseline
+from coordlint.baseline import write_baseline as write_baseline_file
 from coordlint.config import FAIL_LEVELS, Settings, load_settings
 from coordlint.errors import CoordlintError, InputError
 from coordlint.plugins import Plugins, load_plugins
@@ -173,6 +175,19 @@ def cli() -> None:
     show_default=True,
     help="Colour text output (NO_COLOR is honoured).",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report and fail only on findings not recorded in this baseline.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings as the baseline in FILE (exits 0).",
+)
+@click.option(
+    "--show-settings", is_flag=True, help="Print the effective settings and ignore reasons; exit."
+)
 @with_plugin_options
 def check(
     runs: tuple[str, ...],
@@ -185,6 +200,9 @@ def check(
     extend_select: tuple[str, ...],
     extend_ignore: tuple[str, ...],
     color: str,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    show_settings: bool,
     plugins: tuple[str, ...],
     blocked: tuple[str, ...],
     config_path: Path | None,
@@ -207,8 +225,24 @@ def check(
             f"{output_format!r} is not one of {', '.join(sorted(loaded.formatters))}",
             param_hint="'--output-format'",
         )
+    if show_settings:
+        click.echo(describe_settings(settings, loaded), nl=False)
+        return 0
+    baseline_filter = BaselineFilter(read_baseline(baseline)) if baseline else None
     loaded_runs = load_runs(runs, settings)
-    report = engine.check(loaded_runs, loaded.rules, settings, version=coordlint.__version__)
+    report = engine.check(
+        loaded_runs,
+        loaded.rules,
+        settings,
+        version=coordlint.__version__,
+        suppress=[baseline_filter] if baseline_filter else [],
+    )
+    if write_baseline is not None:
+        entries = write_baseline_file(write_baseline, report.findings, coordlint.__version__)
+        click.echo(f"coordlint: wrote {entries} baseline entries to {write_baseline}", err=True)
+        return 0
+    if baseline_filter is not None:
+        _say_baseline(baseline_filter)
     if not _debug():
         report.tracebacks.clear()
     report.color = output is None and _want_color(color)
@@ -221,6 +255,39 @@ def check(
         except OSError as exc:
             raise InputError(f"cannot write report to {output}: {exc.strerror or exc}") from exc
     return 0 if exit_zero else report.exit_code
+
+
+def _say_baseline(baseline: BaselineFilter) -> None:
+    stale = baseline.stale
+    line = f"coordlint: {baseline.matched} finding(s) baselined"
+    if stale:
+        shown = ", ".join(f"{run} {code}" + (f" {tag}" if tag else "") for run, code, tag in stale)
+        line += f"; {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} no longer "
+        line += f"occur: {shown}"
+    click.echo(line, err=True)
+
+
+def describe_settings(settings: Settings, loaded: Plugins) -> str:
+    """The effective settings, one ``key: value`` a line (``--show-settings``)."""
+    enabled = [r.code for r in engine.select_rules(loaded.rules, settings)]
+    fail_on = "never" if settings.fail_on is None else str(settings.fail_on)
+    lines = [
+        f"config: {settings.path or '(none)'}",
+        f"select: {', '.join(settings.select + settings.extend_select) or '-'}",
+        f"ignore: {', '.join(settings.ignore + settings.extend_ignore) or '-'}",
+        f"fail-on: {fail_on}",
+        f"enabled rules: {', '.join(enabled) or '-'}",
+        f"plugins: {', '.join(loaded.info)}",
+    ]
+    for entry in settings.suppressions:
+        lines.append(f"ignored: {entry.code} on runs {entry.runs!r}: {entry.reason}")
+    for code, level in sorted(settings.severity.items()):
+        lines.append(f"severity: {code} = {level}")
+    for code, params in sorted(settings.params.items()):
+        lines.append(f"params: {code} " + ", ".join(f"{k}={v!r}" for k, v in params.items()))
+    for tag, aliases in sorted(settings.tag_aliases.items()):
+        lines.append(f"tag-alias: {tag} <- {', '.join(aliases)}")
+    return "\n".join(lines) + "\n"
 
 
 def load_runs(arguments: Sequence[str], settings: Settings) -> list[Run]:

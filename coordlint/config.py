@@ -7,6 +7,7 @@ for YAML the line. Rule codes and params are checked once the plugins are loaded
 
 from __future__ import annotations
 
+import fnmatch
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,21 @@ CONFIG_NAMES = ("coordlint.yaml", "coordlint.yml", ".coordlint.yaml")
 FAIL_LEVELS = ("info", "warning", "error", "never")
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """An ignore entry with a reason: the rule runs, its findings on matching runs are suppressed
+    (listed with the reason in JSON, never failing the check)."""
+
+    code: str  # a code or prefix, or ALL
+    runs: str  # a glob over run names
+    reason: str
+
+    def matches(self, code: str, run: str) -> bool:
+        return (self.code == ALL or code.startswith(self.code)) and fnmatch.fnmatchcase(
+            run, self.runs
+        )
+
+
 @dataclass
 class Settings:
     """The effective configuration of one invocation (config file, then command line)."""
@@ -41,6 +57,7 @@ class Settings:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     tag_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: list[str] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
     path: Path | None = None
     lines: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
 
@@ -57,6 +74,9 @@ class Settings:
         for key in ("select", "ignore", "extend_select", "extend_ignore"):
             entries = validate_entries(getattr(self, key), rules, self.where(key.replace("_", "-")))
             setattr(self, key, entries)
+        for i, entry in enumerate(self.suppressions):
+            (code,) = validate_entries([entry.code], rules, self.where("ignore"))
+            self.suppressions[i] = Suppression(code, entry.runs, entry.reason)
         for code in self.severity:
             if code not in rules:
                 raise ConfigError(f"{self.where('severity', code)}: unknown rule code {code!r}")
@@ -184,6 +204,22 @@ def _codes(settings: Settings, value: Any, key: str) -> list[str]:
     return list(value)
 
 
+def _suppression(settings: Settings, entry: dict[str, Any], key: str) -> Suppression:
+    """``{code: CL503, runs: "sweeps/*", reason: "..."}``: code and reason required."""
+    unknown = set(entry) - {"code", "runs", "reason"}
+    if unknown:
+        raise ConfigError(
+            f"{settings.where(key)}: unknown field {sorted(unknown)[0]!r} in an ignore entry "
+            "(fields: code, runs, reason)"
+        )
+    for name in ("code", "reason"):
+        if not isinstance(entry.get(name), str) or not entry[name].strip():
+            raise ConfigError(f"{settings.where(key)}: an ignore entry needs a {name!r} string")
+    runs = entry.get("runs", "*")
+    _expect(settings, runs, str, key)
+    return Suppression(entry["code"].strip().upper(), runs, entry["reason"].strip())
+
+
 def _plugin_spec(settings: Settings, spec: str) -> str:
     """A plugin file named in config is relative to the config file, not the current directory."""
     if settings.path is not None and spec.endswith(".py") and not Path(spec).is_absolute():
@@ -193,7 +229,11 @@ def _plugin_spec(settings: Settings, spec: str) -> str:
 
 def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
     for key, value in data.items():
-        if key in ("select", "ignore", "extend-select", "extend-ignore"):
+        if key in ("ignore", "extend-ignore") and isinstance(value, list):
+            codes = [v for v in value if not isinstance(v, dict)]
+            s.suppressions += [_suppression(s, v, key) for v in value if isinstance(v, dict)]
+            setattr(s, key.replace("-", "_"), _codes(s, codes, key))
+        elif key in ("select", "ignore", "extend-select", "extend-ignore"):
             setattr(s, key.replace("-", "_"), _codes(s, value, key))
         elif key == "fail-on":
             _expect(s, value, str, key)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from coordlint.config import Settings
-from coordlint.report import Outcome, Report
+from coordlint.report import Outcome, Report, Suppressed
 from coordlint.rule import Finding, NotApplicable, Rule, Severity
 from coordlint.run import Run
 from coordlint.selection import enabled_codes
@@ -31,10 +31,21 @@ def select_rules(rules: Mapping[str, Rule], settings: Settings) -> list[Rule]:
     return [rules[c] for c in enabled_codes(rules, select, ignore)]
 
 
+Suppress = Callable[[Finding], "str | None"]
+
+
 def check(
-    runs: Sequence[Run], rules: Mapping[str, Rule], settings: Settings, version: str = ""
+    runs: Sequence[Run],
+    rules: Mapping[str, Rule],
+    settings: Settings,
+    version: str = "",
+    suppress: Sequence[Suppress] = (),
 ) -> Report:
-    """Run every enabled rule on ``runs`` and return the report."""
+    """Run every enabled rule on ``runs`` and return the report.
+
+    Each ``suppress`` callable may claim a finding by returning a reason (a baseline, say);
+    config ignore entries with a reason are applied first.
+    """
     report = Report(runs=list(runs), rules=dict(rules), fail_on=settings.fail_on, version=version)
     enabled = select_rules(rules, settings)
     run_names = [r.name for r in runs]
@@ -46,8 +57,30 @@ def check(
             outcomes = [_check_one(rule, run, params, settings, report) for run in runs]
         report.outcomes.extend(outcomes)
     report.outcomes.sort(key=lambda o: (run_names.index(o.run), o.code))
+    filters: list[Suppress] = [_config_suppressions(settings), *suppress]
+    for outcome in report.outcomes:
+        kept = []
+        for finding in outcome.findings:
+            reason = next((r for r in (f(finding) for f in filters) if r), None)
+            if reason is None:
+                kept.append(finding)
+            else:
+                report.suppressed.append(Suppressed(finding, reason))
+        if len(kept) != len(outcome.findings):
+            outcome.findings = kept
+            outcome.status = "failed" if any(report.fails(f) for f in kept) else "passed"
     report.findings = [f for o in report.outcomes for f in o.findings]
     return report
+
+
+def _config_suppressions(settings: Settings) -> Suppress:
+    def suppress(finding: Finding) -> str | None:
+        for entry in settings.suppressions:
+            if entry.matches(finding.code, finding.run or ""):
+                return entry.reason
+        return None
+
+    return suppress
 
 
 def _check_one(

@@ -25,6 +25,14 @@ class Outcome:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding that was found but not reported: baselined, or ignored with a reason."""
+
+    finding: Finding
+    reason: str
+
+
 @dataclass
 class Report:
     """The finished check. ``fail_on`` is ``None`` when nothing fails the check (``never``)."""
@@ -37,6 +45,7 @@ class Report:
     version: str = ""
     color: bool = False
     tracebacks: dict[int, str] = field(default_factory=dict)  # id(finding) -> traceback text
+    suppressed: list[Suppressed] = field(default_factory=list)
 
     def fails(self, finding: Finding) -> bool:
         """Whether ``finding`` is at or above the fail level."""

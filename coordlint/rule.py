@@ -55,7 +55,9 @@ class Finding:
 
     ``data`` holds the numbers behind the verdict (flat: numbers and strings). ``severity`` is
     optional: when unset the rule's configured severity applies. A ``scope="runs"`` rule must set
-    ``run`` to the name of the run the finding is about.
+    ``run`` to the name of the run the finding is about. ``series`` is the curve the verdict was
+    read from (a step-indexed Series), so reports can draw it with ``step`` marked and, when
+    ``data`` has a ``threshold``, the threshold line.
     """
 
     message: str
@@ -66,6 +68,7 @@ class Finding:
     run: str | None = None
     code: str = ""
     rule: str = ""
+    series: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,13 @@ SHARED = REPO.parent / "shared"
 EXAMPLES = REPO / "examples" / "runs"
 
 
+@pytest.fixture(autouse=True)
+def no_plugin_autoload(monkeypatch):
+    """Tests see only the plugins they load themselves, whatever the environment has installed;
+    the entry-point tests run coordlint in a subprocess with autoload switched back on."""
+    monkeypatch.setenv("COORDLINT_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
 @pytest.fixture
 def shared() -> Path:
     """../shared beside the repo: real public event files and logs, read in place."""

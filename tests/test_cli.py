@@ -107,7 +107,8 @@ def test_bad_config_exits_2_naming_key_and_line(clean_run, tmp_path):
 def test_json_contract(nan_run, clean_run):
     result = invoke(str(nan_run), str(clean_run), "--output-format", "json")
     doc = json.loads(result.stdout)
-    assert set(doc) == {"coordlint", "runs", "findings"}
+    assert set(doc) == {"coordlint", "runs", "findings", "suppressed"}
+    assert doc["suppressed"] == []
     assert doc["coordlint"] == coordlint.__version__
     assert [r["name"] for r in doc["runs"]] == ["nan", "clean"]
     for run in doc["runs"]:

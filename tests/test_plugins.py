@@ -109,19 +109,11 @@ def test_blocking_a_plugin(tmp_path):
 def installed_pack(tmp_path_factory) -> Path:
     """pip-install examples/plugin into a target dir: a real dist with a real entry point."""
     target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("src") / "plugin"  # builds write into the source tree
+    shutil.copytree(REPO / "examples" / "plugin", source, ignore=shutil.ignore_patterns("tests"))
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(REPO / "examples" / "plugin"),
-        ],
+        [*pip, "--target", str(target), str(source)],
         check=True,
         capture_output=True,
     )

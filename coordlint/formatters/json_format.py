@@ -1,7 +1,9 @@
 """JSON: a stable contract, pinned by tests.
 
 ``{"coordlint": VERSION, "runs": [{"name", "path", "source", "files", "tags", "points"}],
-"findings": [{"run", "code", "rule", "severity", "message", "tag", "step", "data"}]}``
+"findings": [{"run", "code", "rule", "severity", "message", "tag", "step", "data"}],
+"suppressed": [{...the finding's keys..., "reason"}]}``. ``suppressed`` lists findings that were
+baselined (reason ``baseline``) or ignored in config with a reason; they do not fail the check.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 from typing import Any
 
 from coordlint.report import Report
+from coordlint.rule import Finding
 
 
 def report_dict(report: Report) -> dict[str, Any]:
@@ -26,19 +29,21 @@ def report_dict(report: Report) -> dict[str, Any]:
             }
             for run in report.runs
         ],
-        "findings": [
-            {
-                "run": f.run,
-                "code": f.code,
-                "rule": f.rule,
-                "severity": str(f.severity),
-                "message": f.message,
-                "tag": f.tag,
-                "step": f.step,
-                "data": dict(f.data),
-            }
-            for f in report.findings
-        ],
+        "findings": [finding_dict(f) for f in report.findings],
+        "suppressed": [{**finding_dict(s.finding), "reason": s.reason} for s in report.suppressed],
+    }
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "run": f.run,
+        "code": f.code,
+        "rule": f.rule,
+        "severity": str(f.severity),
+        "message": f.message,
+        "tag": f.tag,
+        "step": f.step,
+        "data": dict(f.data),
     }
 
 
