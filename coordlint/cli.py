@@ -22,6 +22,7 @@ from coordlint.baseline import write_baseline as write_baseline_file
 from coordlint.config import FAIL_LEVELS, Settings, load_settings
 from coordlint.errors import CoordlintError, InputError
 from coordlint.plugins import Plugins, load_plugins
+from coordlint.progress import progress
 from coordlint.rule import Severity
 from coordlint.run import Run
 
@@ -305,7 +306,7 @@ def load_runs(arguments: Sequence[str], settings: Settings) -> list[Run]:
                 specs.append(spec)
     names = [s.name for s in specs]
     runs = []
-    for spec in specs:
+    for spec in progress(specs, len(specs), "loading runs"):
         run = load_run(spec)
         if names.count(spec.name) > 1:  # same name from two arguments: use the path as given
             run.name = str(spec.path)
