@@ -321,6 +321,7 @@ def test_pure_ce_text_token_acc_looks_low(runs) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_tbparse_reads_the_same_final_values(runs, name: str) -> None:
     import tbparse
+
     frame = tbparse.SummaryReader(str(event_file(RUNS / name))).scalars
     assert set(frame["tag"]) == set(runs[name])
     for tag, group in frame.groupby("tag"):

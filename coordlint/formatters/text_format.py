@@ -1,9 +1,14 @@
-"""Text: one line per finding, ``RUN CODE [severity] message``, grouped by run, then a summary."""
+"""Text: one line per finding, ``RUN CODE [severity] message``, grouped by run, then a summary.
+
+A finding with a ``series`` gets an indented sparkline of it under its line (see
+:mod:`coordlint.formatters.sparkline`), with the key step and any threshold crossing marked.
+"""
 
 from __future__ import annotations
 
 import click
 
+from coordlint.formatters import sparkline
 from coordlint.report import Report
 from coordlint.rule import Severity
 
@@ -26,9 +31,26 @@ def format_report(report: Report) -> str:
             lines.append(
                 f"{style(run.name, bold=True)} {style(f.code, bold=True)} {level} {f.message}"
             )
+            if f.series is not None:
+                lines.extend(
+                    sparkline.lines_for(
+                        f.series, tag=f.tag, step=f.step, data=f.data, color=report.color
+                    )
+                )
             trace = report.tracebacks.get(id(f))
             if trace:
                 lines.extend("    " + t for t in trace.rstrip().splitlines())
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(report: Report, color: bool | None = None) -> str:
+    """The closing line: findings by severity, runs, rules that ran, what is failing."""
+    colour = report.color if color is None else color
+
+    def style(text: str, **kw: object) -> str:
+        return click.style(text, **kw) if colour else text  # type: ignore[arg-type]
+
     counts = report.counts()
     skipped = sum(1 for o in report.outcomes if o.status == "skipped")
     ran = len({o.code for o in report.outcomes})
@@ -43,5 +65,4 @@ def format_report(report: Report) -> str:
     failing = len(report.failing)
     if failing:
         summary += ". " + style(f"{failing} at or above {report.fail_on}: failing", fg="red")
-    lines.append(summary + ".")
-    return "\n".join(lines) + "\n"
+    return summary + "."

@@ -1,0 +1,190 @@
+"""Benchmark: coordlint's event loader against tbparse, as whole processes.
+
+Run by hand (never in CI)::
+
+    python benchmarks/bench_load.py            # 500k and 2M scalars in a temp dir
+    python benchmarks/bench_load.py --dir /tmp/bench --sizes 500000
+
+Event files are the exact bytes tensorboard's ``EventFileWriter`` writes (a test checks this
+byte for byte); they are built here with ``crc32c`` because the writer's pure-Python CRC takes
+minutes for two million records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import crc32c
+
+_MASK_DELTA = 0xA282EAD8
+
+
+def _masked_crc(data: bytes) -> bytes:
+    crc = crc32c.crc32c(data)
+    return struct.pack(
+        "<I", ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
+    )
+
+
+def frame(data: bytes) -> bytes:
+    """One TFRecord: length, masked CRC of the length, data, masked CRC of the data."""
+    header = struct.pack("<Q", len(data))
+    return header + _masked_crc(header) + data + _masked_crc(data)
+
+
+def _varint(value: int) -> bytes:
+    value &= (1 << 64) - 1  # proto int64: negative numbers take ten bytes
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def scalar_event_bytes(wall_time: float, step: int, tag: str, value: float) -> bytes:
+    """``Event(wall_time, step, summary=[Value(tag, simple_value)])``, as protobuf writes it."""
+    tag_b = tag.encode()
+    val = b"\x0a" + _varint(len(tag_b)) + tag_b + b"\x15" + struct.pack("<f", value)
+    summ = b"\x0a" + _varint(len(val)) + val
+    step_b = b"\x10" + _varint(step) if step else b""
+    return b"\x09" + struct.pack("<d", wall_time) + step_b + b"\x2a" + _varint(len(summ)) + summ
+
+
+def header_event_bytes(wall_time: float) -> bytes:
+    """The first record EventFileWriter writes: file_version plus source_metadata."""
+    from tensorboard.compat.proto import event_pb2
+
+    event = event_pb2.Event(
+        wall_time=wall_time,
+        file_version="brain.Event:2",
+        source_metadata=event_pb2.SourceMetadata(
+            writer="tensorboard.summary.writer.event_file_writer"
+        ),
+    )
+    return event.SerializeToString()
+
+
+def histogram_event_bytes(wall_time: float, step: int, tag: str, seed: int) -> bytes:
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    histo = summary_pb2.HistogramProto(
+        min=-1.0,
+        max=1.0,
+        num=100,
+        sum=float(seed),
+        sum_squares=1.0,
+        bucket_limit=[-0.5, 0.0, 0.5, 1.0],
+        bucket=[10.0, 40.0, 40.0, 10.0],
+    )
+    event = event_pb2.Event(
+        wall_time=wall_time,
+        step=step,
+        summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, histo=histo)]),
+    )
+    return event.SerializeToString()
+
+
+def write_pytorch_run(
+    run_dir: Path, n_scalars: int, n_tags: int = 100, n_histograms: int = 10, t0: float = 1.7e9
+) -> Path:
+    """Write one PyTorch-style event file: ``n_scalars`` simple_value points, ``n_tags`` tags."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / f"events.out.tfevents.{int(t0)}.benchhost.1234.0"
+    tags = [f"train/metric_{i:03d}" if i % 3 else f"loss/{i}" for i in range(n_tags)]
+    steps = math.ceil(n_scalars / n_tags)
+    hist_every = max(1, steps // max(1, n_histograms))
+    written = 0
+    with open(path, "wb") as fh:
+        parts = [frame(header_event_bytes(t0))]
+        for step in range(steps):
+            wall = t0 + step * 0.01
+            for i, tag in enumerate(tags):
+                if written == n_scalars:
+                    break
+                value = math.sin(step * 0.001 + i) * (1 + i)
+                parts.append(frame(scalar_event_bytes(wall, step, tag, value)))
+                written += 1
+            if n_histograms and step % hist_every == 0:
+                parts.append(frame(histogram_event_bytes(wall, step, "weights/hist", step)))
+            if len(parts) > 10000:
+                fh.write(b"".join(parts))
+                parts = []
+        fh.write(b"".join(parts))
+    return path
+
+
+_FRAMING_ONLY = """
+import struct, sys
+from pathlib import Path
+unpack = struct.Struct('<Q').unpack_from
+n = 0
+for f in sorted(Path(sys.argv[1]).glob('*tfevents*')):
+    buf = f.read_bytes(); pos = 0; end = len(buf)
+    while pos + 12 <= end:
+        pos += unpack(buf, pos)[0] + 16; n += 1
+print(n)
+"""
+
+
+def _time(cmd: list[str], repeat: int) -> float:
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if done.returncode not in (0, 1):  # 1 = findings, a normal lint result
+            raise RuntimeError(f"{cmd[:4]} failed: {done.stderr.decode()[-500:]}")
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, help="where to write the runs (default: a temp dir)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[500_000, 2_000_000])
+    parser.add_argument("--repeat", type=int, default=3, help="best of N (default 3)")
+    parser.add_argument("--tbparse-repeat", type=int, default=1, help="tbparse is slow")
+    args = parser.parse_args()
+    root = args.dir or Path(tempfile.mkdtemp(prefix="coordlint-bench-"))
+    py = sys.executable
+    has_cli = (Path(__file__).resolve().parents[1] / "coordlint" / "__main__.py").is_file()
+    rows = []
+    try:
+        for size in args.sizes:
+            run = root / f"run_{size}"
+            if not run.exists():
+                t = time.perf_counter()
+                write_pytorch_run(run, size)
+                print(f"wrote {run} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+            r = str(run)
+            timings = {}
+            if has_cli:
+                timings["coordlint check (json)"] = _time(
+                    [py, "-m", "coordlint", "check", r, "--output-format", "json"], args.repeat
+                )
+            load = "from coordlint.loading import load_path; load_path(__import__('sys').argv[1])"
+            timings["coordlint load_path"] = _time([py, "-c", load, r], args.repeat)
+            timings["framing only (py loop)"] = _time([py, "-c", _FRAMING_ONLY, r], args.repeat)
+            tbp = "import sys, tbparse; tbparse.SummaryReader(sys.argv[1]).scalars"
+            timings["tbparse .scalars"] = _time([py, "-c", tbp, r], args.tbparse_repeat)
+            rows.append((size, timings))
+    finally:
+        if args.dir is None:
+            shutil.rmtree(root, ignore_errors=True)
+    print(f"{'scalars':>10}  {'command':<26} {'seconds':>8}  {'tbparse / this':>14}")
+    for size, timings in rows:
+        base = timings["tbparse .scalars"]
+        for name, seconds in timings.items():
+            print(f"{size:>10}  {name:<26} {seconds:>8.3f}  {base / seconds:>13.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Turn a RUN argument into runs: TensorBoard's logdir rule, plus training output directories.
+
+An event file is a file whose name contains ``tfevents``. Every directory that directly holds
+event files is a run (all of them merged), found recursively below the argument, as TensorBoard
+does; a run directory's subdirectories are searched too, so nothing below it is silently left
+out. A training *output directory* — one holding ms-swift's ``logging.jsonl`` or HF's
+``trainer_state.json`` (itself or in ``checkpoint-N/``) — is one run that also owns the event
+files under its ``runs/`` folder, where ms-swift and HF write them. Like TensorBoard, hidden
+directories are searched; symlinked directories are not followed (no cycles).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from coordlint.errors import InputError
+from coordlint.run import run_name
+
+__all__ = ["RunSpec", "discover", "is_event_file", "merge_order"]
+
+_TIMESTAMP = re.compile(r"tfevents\.(\d+(?:\.\d+)?)")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run found on disk."""
+
+    name: str  # path relative to the argument; the argument's own name when it is the run
+    path: Path  # the run directory (the file's parent when the argument is a file)
+    files: tuple[Path, ...]  # event files, in merge order
+    jsonl: Path | None = None  # ms-swift logging.jsonl
+    trainer_states: tuple[Path, ...] = ()  # trainer_state.json candidates (checkpoint copies)
+
+
+def is_event_file(name: str) -> bool:
+    """TensorBoard's test for an event file: ``tfevents`` in the name."""
+    return "tfevents" in name
+
+
+def _name_timestamp(path: Path) -> float:
+    match = _TIMESTAMP.search(path.name)
+    return float(match.group(1)) if match else math.inf
+
+
+def _first_wall_time(path: Path) -> float:
+    """The first record's wall_time, read from the header; +inf when it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return math.inf
+    # The first record is the file_version event: 09 <f64 wall_time> ... right after the
+    # 12-byte record header. Damaged files are judged by the loader, not here.
+    if len(head) >= 21 and head[12] == 0x09:
+        (wall,) = struct.unpack_from("<d", head, 13)
+        return wall if not math.isnan(wall) else math.inf
+    return math.inf
+
+
+def merge_order(files: list[Path]) -> list[Path]:
+    """Sort a run's event files: file-name timestamp, then first wall time, then name."""
+    return sorted(files, key=lambda p: (_name_timestamp(p), _first_wall_time(p), p.name))
+
+
+def _event_files(directory: Path, names: list[str]) -> list[Path]:
+    return [
+        directory / name for name in names if is_event_file(name) and (directory / name).is_file()
+    ]
+
+
+LOGGING_JSONL = "logging.jsonl"
+TRAINER_STATE = "trainer_state.json"
+TB_SUBDIR = "runs"
+
+
+def _trainer_states(directory: Path, names: list[str]) -> tuple[Path, ...]:
+    found = [directory / TRAINER_STATE] if TRAINER_STATE in names else []
+    for name in names:
+        if name.startswith("checkpoint-") and (directory / name / TRAINER_STATE).is_file():
+            found.append(directory / name / TRAINER_STATE)
+    return tuple(found)
+
+
+def _output_run(argument: Path, directory: Path, names: list[str]) -> RunSpec | None:
+    """The run of a training output directory, or None when ``directory`` is not one."""
+    jsonl = directory / LOGGING_JSONL if LOGGING_JSONL in names else None
+    states = _trainer_states(directory, names)
+    if jsonl is None and not states:
+        return None
+    events = _event_files(directory, names)
+    tb_dir = directory / TB_SUBDIR
+    if tb_dir.is_dir() and not tb_dir.is_symlink():
+        for dirpath, dirnames, filenames in os.walk(tb_dir):
+            dirnames.sort()
+            events += _event_files(Path(dirpath), filenames)
+    name = run_name(argument, directory)
+    return RunSpec(name, directory, tuple(merge_order(events)), jsonl, states)
+
+
+def _single_file(arg: Path) -> RunSpec:
+    parent = arg.parent
+    name = run_name(arg, parent)
+    if arg.name == LOGGING_JSONL:
+        return RunSpec(name, parent, (), jsonl=arg)
+    if arg.name == TRAINER_STATE:
+        return RunSpec(name, parent, (), trainer_states=(arg,))
+    return RunSpec(name, parent, (arg,))
+
+
+def discover(argument: str | Path) -> list[RunSpec]:
+    """The runs named by a RUN argument (a file or a directory), sorted by name.
+
+    Raises ``InputError`` when the path does not exist or holds no event files or logs.
+    """
+    arg = Path(argument)
+    if not arg.exists():
+        raise InputError(f"path does not exist: {argument}")
+    if arg.is_file():
+        return [_single_file(arg)]
+    if not os.access(arg, os.R_OK | os.X_OK):
+        raise InputError(f"cannot read directory {argument}: permission denied")
+    runs = []
+    for dirpath, dirnames, filenames in os.walk(arg, onerror=_unreadable(argument)):
+        dirnames.sort()
+        directory = Path(dirpath)
+        output = _output_run(arg, directory, [*filenames, *dirnames])
+        if output is not None:
+            runs.append(output)
+            # its runs/ and checkpoint-N/ folders belong to it
+            dirnames[:] = [
+                d for d in dirnames if d != TB_SUBDIR and not d.startswith("checkpoint-")
+            ]
+            continue
+        files = _event_files(directory, filenames)
+        if files:
+            runs.append(RunSpec(run_name(arg, directory), directory, tuple(merge_order(files))))
+    if not runs:
+        raise InputError(
+            f"no TensorBoard event files, logging.jsonl or trainer_state.json under {argument}"
+        )
+    return sorted(runs, key=lambda r: r.name)
+
+
+def _unreadable(argument: str | Path):
+    def fail(exc: OSError) -> None:
+        if Path(exc.filename or "") == Path(argument):
+            raise InputError(f"cannot read directory {argument}: {exc.strerror}") from exc
+
+    return fail

@@ -1,0 +1,360 @@
+"""TFRecord framing: find every intact record of an event file, verify both CRCs, report damage.
+
+A record is ``uint64 length | uint32 masked_crc32c(length) | data | uint32 masked_crc32c(data)``.
+
+Why this is fast: walking the framing one record at a time in Python costs ~0.25 µs a record
+plus two CRC calls. Instead:
+
+1. *Candidates*: almost every Event starts with ``0x09`` (its ``wall_time`` field), so the
+   positions 12 bytes before a ``0x09`` byte whose length field is small are likely record
+   starts. numpy finds them all at once.
+2. *Links*: a candidate's ``start + 16 + length`` must be the next candidate. Runs of linked
+   candidates are taken whole; a short Python loop walks from byte 0, jumping over each run and
+   stepping record by record only where the links break (false candidates inside data, records
+   that do not start with ``0x09``). So every record taken is reached from byte 0 by following
+   lengths, exactly as a sequential reader would.
+3. *One CRC call for the whole file*: each stored CRC ``c`` is replaced (in place, restored
+   afterwards) by ``unmask(c) ^ _RESET``. CRC32C is affine, and ``crc32c(LE32(u ^ _RESET), u)``
+   is 0 for every ``u``: if a field's stored CRC matches, the running CRC is back to 0 after it.
+   So the CRC of all records together is 0 iff every length and data CRC matches (a wrong one
+   leaves a non-zero difference that later bytes cannot cancel, except by a 2**-32 accident,
+   the same odds as one CRC32C collision). When it is not 0, a binary search finds the first
+   bad record and the careful path takes over from there.
+
+Damage never raises: it becomes a :class:`~coordlint.run.Problem`.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+import crc32c
+import numpy as np
+
+from coordlint.run import Problem
+
+__all__ = ["Records", "masked_crc32c", "scan_records", "unmask_crc"]
+
+_MASK_DELTA = 0xA282EAD8
+_U32 = 0xFFFFFFFF
+#: The 32-bit word w with crc32c(LE32(w)) == 0; see the module docstring.
+_RESET = 0x9BE09BAB
+_LFS_MAGIC = b"version https://git-lfs"
+_MAX_CANDIDATE_LENGTH = 1 << 26  # longer records are found by the record-by-record step
+_CHUNK = 1 << 20
+_MAX_REPORTED = 20  # corrupt-record problems reported one by one per file, then summarised
+
+_unpack_u64 = struct.Struct("<Q").unpack_from
+_unpack_u32 = struct.Struct("<I").unpack_from
+
+
+def masked_crc32c(data: bytes | memoryview) -> int:
+    """TensorFlow's masked CRC32C of ``data``."""
+    crc = crc32c.crc32c(data)
+    return ((((crc >> 15) | (crc << 17)) & _U32) + _MASK_DELTA) & _U32
+
+
+def unmask_crc(masked: int) -> int:
+    """Undo TensorFlow's CRC mask."""
+    rot = (masked - _MASK_DELTA) & _U32
+    return ((rot >> 17) | (rot << 15)) & _U32
+
+
+def _unmask_array(masked: np.ndarray) -> np.ndarray:
+    rot = masked - np.uint32(_MASK_DELTA)  # uint32 arithmetic wraps
+    return (rot >> np.uint32(17)) | (rot << np.uint32(15))
+
+
+@dataclass
+class Records:
+    """Where the intact records of one file are: data at ``starts + 12``, ``lengths`` bytes."""
+
+    starts: np.ndarray  # int64 record offsets (the length field), in file order
+    lengths: np.ndarray  # int64 data lengths
+    problems: list[Problem] = field(default_factory=list)
+    #: Set when the file is not read as records at all (empty, LFS pointer, not TFRecord).
+    unreadable_as_records: bool = False
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def _view(buf: np.ndarray, dtype: str, size: int) -> np.ndarray:
+    """A view with one (unaligned) element starting at every byte offset."""
+    width = np.dtype(dtype).itemsize
+    count = max(size - width + 1, 0)
+    return np.ndarray((count,), dtype=dtype, buffer=buf, offset=0, strides=(1,))
+
+
+def scan_records(buf: np.ndarray, file: str) -> Records:
+    """Find the intact records of a whole event file held in ``buf`` (a writable uint8 array).
+
+    ``buf`` is modified while the CRCs are checked and restored before returning.
+    """
+    size = len(buf)
+    empty = np.empty(0, dtype=np.int64)
+    if size == 0:
+        return Records(empty, empty, [Problem(file, "empty", "empty file (0 bytes)", 0)], True)
+    if bytes(buf[: len(_LFS_MAGIC)]) == _LFS_MAGIC:
+        msg = "Git LFS pointer, not the event file itself (run `git lfs pull`)"
+        return Records(empty, empty, [Problem(file, "lfs-pointer", msg, 0)], True)
+    if size < 12:
+        msg = f"not a TFRecord file: {size} bytes, too short for a record header"
+        return Records(empty, empty, [Problem(file, "not-tfrecord", msg, 0)], True)
+    if crc32c.crc32c(buf[:8]) != unmask_crc(_unpack_u32(buf, 8)[0]):
+        msg = "not a TFRecord file: the first record's length checksum does not match"
+        return Records(empty, empty, [Problem(file, "not-tfrecord", msg, 0)], True)
+    return _Scanner(buf, file).run()
+
+
+class _Scanner:
+    def __init__(self, buf: np.ndarray, file: str) -> None:
+        self.buf = buf
+        self.file = file
+        self.size = len(buf)
+        self.u64 = _view(buf, "<u8", self.size)
+        self.u32 = _view(buf, "<u4", self.size)
+        self.starts: list[np.ndarray] = []
+        self.lengths: list[np.ndarray] = []
+        self.problems: list[Problem] = []
+        self.corrupt_count = 0
+        self._cand: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    # -- driver ---------------------------------------------------------------------------
+    def run(self) -> Records:
+        pos = 0
+        while pos is not None and pos < self.size:
+            pos = self._segment(pos)
+        if self.corrupt_count > _MAX_REPORTED:
+            extra = self.corrupt_count - _MAX_REPORTED
+            self.problems.append(
+                Problem(
+                    self.file,
+                    "corrupt",
+                    f"{extra} more corrupt records (data checksum mismatch) skipped",
+                    None,
+                    extra,
+                )
+            )
+        if not self.starts:
+            empty = np.empty(0, dtype=np.int64)
+            return Records(empty, empty, self.problems)
+        starts = self.starts[0] if len(self.starts) == 1 else np.concatenate(self.starts)
+        lengths = self.lengths[0] if len(self.lengths) == 1 else np.concatenate(self.lengths)
+        return Records(starts, lengths, self.problems)
+
+    def _segment(self, pos: int) -> int | None:
+        """Take the records from ``pos`` up to the first damage; return where to go on."""
+        starts, lengths, stop = self._walk(pos)
+        if len(starts):
+            bad = self._first_bad(starts, lengths)
+            if bad is not None:
+                self._keep(starts[:bad], lengths[:bad])
+                return self._damaged(int(starts[bad]), int(lengths[bad]))
+            self._keep(starts, lengths)
+        if stop >= self.size:
+            return None
+        return self._tail(stop)
+
+    def _keep(self, starts: np.ndarray, lengths: np.ndarray) -> None:
+        if len(starts):
+            self.starts.append(starts)
+            self.lengths.append(lengths)
+
+    # -- 1 + 2: candidates and the walk ---------------------------------------------------
+    def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self._cand is not None:
+            return self._cand
+        buf, size = self.buf, self.size
+        found = []
+        scratch = np.empty(min(_CHUNK, size), dtype=bool)
+        for lo in range(12, size, _CHUNK):
+            hi = min(lo + _CHUNK, size)
+            out = scratch[: hi - lo]
+            np.equal(buf[lo:hi], 9, out=out)
+            hits = np.flatnonzero(out)
+            if len(hits):
+                found.append(hits + (lo - 12))
+        starts = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+        lengths = self.u64[starts].astype(np.int64) if len(starts) else starts
+        small = (lengths >= 0) & (lengths < _MAX_CANDIDATE_LENGTH)
+        if not small.all():
+            starts, lengths = starts[small], lengths[small]
+        nxt = starts + lengths + 16
+        breaks = np.flatnonzero(nxt[:-1] != starts[1:])
+        self._cand = (starts, lengths, nxt, breaks)
+        return self._cand
+
+    def _walk(self, pos: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Follow lengths from ``pos``; return the complete records and where the walk stopped."""
+        cs, cl, cn, cb = self._candidates()
+        ncand, nbreaks, size = len(cs), len(cb), self.size
+        out_s: list[np.ndarray] = []
+        out_l: list[np.ndarray] = []
+        singles_s: list[int] = []
+        singles_l: list[int] = []
+
+        def flush_singles() -> None:
+            if singles_s:
+                out_s.append(np.array(singles_s, dtype=np.int64))
+                out_l.append(np.array(singles_l, dtype=np.int64))
+                singles_s.clear()
+                singles_l.clear()
+
+        while pos + 12 <= size:
+            i = int(np.searchsorted(cs, pos)) if ncand else 0
+            if i < ncand and cs[i] == pos:
+                k = int(np.searchsorted(cb, i))
+                j = int(cb[k]) if k < nbreaks else ncand - 1
+                if cn[j] > size:  # the last record of the run overruns the file
+                    if j > i:
+                        flush_singles()
+                        out_s.append(cs[i:j])
+                        out_l.append(cl[i:j])
+                    pos = int(cs[j])
+                    break
+                flush_singles()
+                out_s.append(cs[i : j + 1])
+                out_l.append(cl[i : j + 1])
+                pos = int(cn[j])
+            else:
+                length = _unpack_u64(self.buf, pos)[0]
+                if pos + 16 + length > size:
+                    break
+                singles_s.append(pos)
+                singles_l.append(length)
+                pos += 16 + length
+        flush_singles()
+        if not out_s:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, pos
+        starts = out_s[0] if len(out_s) == 1 else np.concatenate(out_s)
+        lengths = out_l[0] if len(out_l) == 1 else np.concatenate(out_l)
+        return starts, lengths, pos
+
+    # -- 3: every CRC in one call ---------------------------------------------------------
+    def _first_bad(self, starts: np.ndarray, lengths: np.ndarray) -> int | None:
+        """Index of the first record whose length or data CRC fails, or None."""
+        u32 = self.u32
+        len_crc_at = starts + 8
+        data_crc_at = starts + 12 + lengths
+        stored_len = u32[len_crc_at]
+        stored_data = u32[data_crc_at]
+        reset = np.uint32(_RESET)
+        u32[len_crc_at] = _unmask_array(stored_len) ^ reset
+        u32[data_crc_at] = _unmask_array(stored_data) ^ reset
+        try:
+            lo_byte = int(starts[0])
+            ends = data_crc_at + 4
+            mv = memoryview(self.buf)
+            if crc32c.crc32c(mv[lo_byte : int(ends[-1])]) == 0:
+                return None
+            # Invariant: records [0, lo) are intact; [lo, hi) holds a bad one.
+            lo, hi = 0, len(starts)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if crc32c.crc32c(mv[int(starts[lo]) : int(ends[mid - 1])]) == 0:
+                    lo = mid
+                else:
+                    hi = mid
+            return lo
+        finally:
+            u32[len_crc_at] = stored_len
+            u32[data_crc_at] = stored_data
+
+    # -- the careful path -----------------------------------------------------------------
+    def _length_ok(self, pos: int) -> bool:
+        return crc32c.crc32c(self.buf[pos : pos + 8]) == unmask_crc(
+            _unpack_u32(self.buf, pos + 8)[0]
+        )
+
+    def _data_ok(self, pos: int, length: int) -> bool:
+        data = self.buf[pos + 12 : pos + 12 + length]
+        return crc32c.crc32c(data) == unmask_crc(_unpack_u32(self.buf, pos + 12 + length)[0])
+
+    def _damaged(self, pos: int, length: int) -> int | None:
+        """Handle the record at ``pos`` that failed a CRC; return where to go on."""
+        if not self._length_ok(pos):
+            return self._bad_length(pos)
+        self.corrupt_count += 1
+        if self.corrupt_count <= _MAX_REPORTED:
+            msg = f"corrupt record at byte {pos} (data checksum mismatch); 1 record skipped"
+            self.problems.append(Problem(self.file, "corrupt", msg, pos, 1))
+        return pos + 16 + length
+
+    def _tail(self, pos: int) -> int | None:
+        """The walk stopped at ``pos`` before the end: a truncated record or a bad length."""
+        size = self.size
+        if pos + 12 > size:
+            msg = (
+                f"truncated record at byte {pos} (file ends at {size} inside the record header);"
+                " 1 record lost"
+            )
+            self.problems.append(Problem(self.file, "truncated", msg, pos, 1))
+            return None
+        if not self._length_ok(pos):
+            return self._bad_length(pos)
+        need = pos + 16 + _unpack_u64(self.buf, pos)[0]
+        msg = (
+            f"truncated record at byte {pos} (file ends at {size}, record needs {need});"
+            " 1 record lost"
+        )
+        self.problems.append(Problem(self.file, "truncated", msg, pos, 1))
+        return None
+
+    def _bad_length(self, pos: int) -> int | None:
+        """A length field failed its CRC: never trust it; resync at the next intact record."""
+        found = self._resync(pos + 1)
+        if found is None:
+            msg = (
+                f"corrupt record length at byte {pos} (length checksum mismatch); the rest of"
+                f" the file ({self.size - pos} bytes) is unreadable"
+            )
+            self.problems.append(Problem(self.file, "corrupt", msg, pos, 1))
+            return None
+        msg = (
+            f"corrupt record length at byte {pos} (length checksum mismatch); skipped"
+            f" {found - pos} bytes to the next intact record at byte {found}"
+        )
+        self.problems.append(Problem(self.file, "corrupt", msg, pos, 1))
+        return found
+
+    def _resync(self, start: int) -> int | None:
+        """First offset >= ``start`` where a whole record (both CRCs) validates."""
+        size = self.size
+        window = 1 << 16
+        lo = start
+        while lo + 16 <= size:
+            hi = min(lo + window, size - 15)  # candidate offsets [lo, hi)
+            crc = _crc32c_of_8_bytes_at(self.buf, lo, hi)
+            stored = _unmask_array(self.u32[lo + 8 : hi + 8].copy())
+            for off in np.flatnonzero(crc == stored):
+                pos = lo + int(off)
+                length = _unpack_u64(self.buf, pos)[0]
+                if pos + 16 + length <= size and self._data_ok(pos, length):
+                    return pos
+            lo = hi
+        return None
+
+
+def _crc32c_table() -> np.ndarray:
+    table = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        table = np.where(table & 1, (table >> 1) ^ np.uint32(0x82F63B78), table >> 1)
+    return table.astype(np.uint32)
+
+
+_TABLE: np.ndarray | None = None
+
+
+def _crc32c_of_8_bytes_at(buf: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """CRC32C of the 8 bytes at every offset in [lo, hi), vectorised (used only to resync)."""
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = _crc32c_table()
+    crc = np.full(hi - lo, _U32, dtype=np.uint32)
+    for k in range(8):
+        byte = buf[lo + k : hi + k]
+        crc = _TABLE[(crc ^ byte) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+    return crc ^ np.uint32(_U32)

@@ -1,0 +1,143 @@
+"""Where the coord metrics live: tag fallbacks, config keys and the summary's columns.
+
+Shared by the coord rules (``rules/cl1xx``–``cl5xx``), ``coordlint summary`` and the config
+loader. A coord metric ``X`` is read from ``eval/coord_softce_w1/X`` when the run logs it (the
+soft-CE + W1 + gate loss block, present when that loss trains the model) and otherwise from
+``eval/coord_diag/X`` (the diagnostics every coord run logs). The flip rate has its own tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from coordlint.run import Run
+
+__all__ = [
+    "CONFIG_KEYS",
+    "DIAG",
+    "FLIP_TAGS",
+    "SOFTCE",
+    "SOFTCE_TERMS",
+    "SUMMARY_METRICS",
+    "coord_series",
+    "coord_tag",
+    "logs_coord_metrics",
+    "metric_tags",
+]
+
+SOFTCE = "coord_softce_w1"
+DIAG = "coord_diag"
+# The coord loss terms of the soft-CE block, already multiplied by their weights.
+SOFTCE_TERMS = ("ce", "soft_ce", "w1", "gate")
+FLIP = "flip_coord_to_noncoord"
+FLIP_TAGS = ("eval/coord_monitor/flip_coord_to_noncoord", "eval/flip_coord_to_noncoord")
+DIAG_ENABLED = "eval/coord_diag/enabled"
+TEXT_TOKEN_ACC = ("eval/text_token_acc",)
+
+# -- run.config keys (a flat dict; a key is absent when it is unknown) ------------------------
+CFG_SOFTCE_ENABLED = "coord_soft_ce_w1.enabled"
+CFG_CE_WEIGHT = "coord_soft_ce_w1.ce_weight"
+CFG_SOFT_CE_WEIGHT = "coord_soft_ce_w1.soft_ce_weight"
+CFG_W1_WEIGHT = "coord_soft_ce_w1.w1_weight"
+CFG_GATE_WEIGHT = "coord_soft_ce_w1.gate_weight"
+CFG_TEXT_GATE_WEIGHT = "coord_soft_ce_w1.text_gate_weight"
+CFG_TEMPERATURE = "coord_soft_ce_w1.temperature"
+CFG_TARGET_SIGMA = "coord_soft_ce_w1.target_sigma"
+CFG_TARGET_TRUNCATE = "coord_soft_ce_w1.target_truncate"
+CFG_TOKEN_TYPE_METRICS = "token_type_metrics.enabled"
+CFG_BBOX_FORMAT = "bbox_format"
+CFG_EVAL_STEPS = "training.eval_steps"
+CFG_SAVE_STEPS = "training.save_steps"
+CFG_LOGGING_STEPS = "training.logging_steps"
+
+CONFIG_KEYS = (
+    CFG_SOFTCE_ENABLED,
+    CFG_CE_WEIGHT,
+    CFG_SOFT_CE_WEIGHT,
+    CFG_W1_WEIGHT,
+    CFG_GATE_WEIGHT,
+    CFG_TEXT_GATE_WEIGHT,
+    CFG_TEMPERATURE,
+    CFG_TARGET_SIGMA,
+    CFG_TARGET_TRUNCATE,
+    CFG_TOKEN_TYPE_METRICS,
+    CFG_BBOX_FORMAT,
+    CFG_EVAL_STEPS,
+    CFG_SAVE_STEPS,
+    CFG_LOGGING_STEPS,
+)
+# What sets the *level* of the soft-CE family (soft_ce's floor is the target's entropy).
+TARGET_KEYS = (CFG_TEMPERATURE, CFG_TARGET_SIGMA, CFG_TARGET_TRUNCATE)
+# What scales the logged loss terms (they are logged already multiplied by their weights).
+WEIGHT_KEYS = (
+    CFG_CE_WEIGHT,
+    CFG_SOFT_CE_WEIGHT,
+    CFG_W1_WEIGHT,
+    CFG_GATE_WEIGHT,
+    CFG_TEXT_GATE_WEIGHT,
+)
+
+# -- the end-of-training summary: (column, metric) in the analysis note's order ---------------
+SUMMARY_METRICS = (
+    ("eval_coord_ce", "ce"),
+    ("eval_coord_soft_ce", "soft_ce"),
+    ("eval_coord_w1", "w1"),
+    ("eval_coord_gate", "gate"),
+    ("eval_p_gt_mean", "p_gt_mean"),
+    ("eval_acc_top5", "acc_top5"),
+    ("eval_expected_bin_mae", "expected_bin_mae"),
+    ("eval_coord_vocab_mass", "coord_vocab_mass"),
+    ("eval_margin_mean", "margin_mean"),
+    ("eval_flip_coord_to_noncoord", FLIP),
+)
+
+
+def metric_tags(metric: str, split: str = "eval") -> tuple[str, ...]:
+    """The tags that may hold coord metric ``metric``, preferred first.
+
+    ``metric_tags("soft_ce")`` → ``("eval/coord_softce_w1/soft_ce", "eval/coord_diag/soft_ce")``;
+    the flip rate → ``eval/coord_monitor/flip_coord_to_noncoord``, ``eval/flip_coord_to_noncoord``.
+    """
+    if metric == FLIP:
+        return tuple(t.replace("eval/", f"{split}/", 1) for t in FLIP_TAGS)
+    return (f"{split}/{SOFTCE}/{metric}", f"{split}/{DIAG}/{metric}")
+
+
+def coord_tag(run: Run, metric: str, split: str = "eval") -> str | None:
+    """The first of :func:`metric_tags` the run logs, or ``None`` (asks ``run.has`` for each)."""
+    for tag in metric_tags(metric, split):
+        if run.has(tag):
+            return tag
+    return None
+
+
+def coord_series(run: Run, metric: str, split: str = "eval") -> tuple[str | None, pd.Series]:
+    """``(tag, finite values by step)`` of coord metric ``metric``; ``(None, empty)`` if absent."""
+    tag = coord_tag(run, metric, split)
+    if tag is None:
+        return None, pd.Series(dtype="float64")
+    series = run.series(tag)
+    return tag, series[series.map(_finite)]
+
+
+def _finite(value: float) -> bool:
+    return value == value and value not in (float("inf"), float("-inf"))
+
+
+def logs_coord_metrics(run: Run) -> bool:
+    """Whether the run logs any coord metric (a coord_softce_w1/coord_diag block or a flip rate)."""
+    markers = (f"/{SOFTCE}/", f"/{DIAG}/")
+    return any(any(m in f"/{tag}" for m in markers) or tag.endswith(FLIP) for tag in run.tags)
+
+
+def logs_block(run: Run, block: str, splits: Sequence[str] = ("eval", "train")) -> bool:
+    """Whether the run logs any ``<split>/<block>/*`` tag (``block`` is SOFTCE or DIAG)."""
+    prefixes = tuple(f"{s}/{block}/" for s in splits)
+    return any(tag.startswith(prefixes) for tag in run.tags)
+
+
+def config_value(run: Run, key: str) -> object | None:
+    """``run.config[key]``, or ``None`` when the config does not say."""
+    return run.config.get(key) if run.config else None

@@ -1,0 +1,120 @@
+"""A soft-CE diagnostic improved, bottomed out, then rose and stayed up: check earlier checkpoints.
+
+## What it does
+Reads the eval curve of each metric in ``metrics`` (default: ``soft_ce``, from
+``eval/coord_softce_w1/soft_ce``, else ``eval/coord_diag/soft_ce``) and fires when the curve
+
+1. improves: its minimum is at least ``min_rise`` below where it started;
+2. reaches that minimum (found on a 3-eval running median, so one lucky eval is not "the best");
+3. then rises at least ``min_rise`` above it, and every one of the last ``sustain`` evals stays
+   that high, to the end of the run.
+
+The message names the best step and value, the final value and the rise, and points at the
+checkpoint nearest the best step: the nearest ``checkpoint-N`` directory in the run's directory
+or its parent when there is one, else the nearest multiple of ``training.save_steps`` when the
+config gives it. Steps written twice (a resumed run) count once, with their latest value.
+
+## Why it matters
+Under pure CE, the model grows delta-like on coord bins as training goes on; the soft-target CE
+diagnostic then improves early and worsens later (in the stage-1 pure-CE run: 8.19 at step 40,
+4.19 at step 400, 4.81 at the end). Decoding is discrete and post-hoc scoring uses confidence,
+so that shape change can matter at inference time even if token accuracy looks fine: the
+checkpoint near the minimum may decode better. This rule reports the curve's shape; it does not
+say the earlier checkpoint *is* better: evaluate it with a decode-based metric.
+
+``soft_ce`` cannot fall below the entropy of its target (about 2.11 nats at sigma 2): compare
+its shape within a run, not its level across runs with different temperature or sigma.
+
+## Data
+``tag``, ``best_step``, ``best`` (the value logged at ``best_step``), ``final`` (the last
+value), ``rise`` (``final / best - 1``), and ``checkpoint`` when a checkpoint was found.
+
+## Example
+``pure_ce_only CL201 [warning] eval/coord_diag/soft_ce bottomed out at 4.19 at step 400 and
+ended 14.7% higher at 4.806 (step 1932): evaluate the checkpoint nearest step 400 ...``
+
+## Options
+- ``min_rise`` (default ``0.05``): the relative rise (and the initial improvement) that counts.
+  Eval noise of these diagnostics is around 1% per eval; 5% is several noise widths, and the
+  pure-CE rebound this rule was written for is 15%.
+- ``sustain`` (default ``3``): how many final evals must all stay ``min_rise`` above the best,
+  so that a single bad last eval does not fire.
+- ``metrics`` (default ``["soft_ce"]``): coord metrics to check; add ``"w1"`` to watch W1 too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+import coordlint
+from coordlint import metrics as m
+from coordlint.rules._curves import nearest_checkpoint, running_median
+
+
+def _checkpoint_hint(run: coordlint.Run, step: int) -> tuple[str, str | None]:
+    found = nearest_checkpoint(run.path, step) if run.path else None
+    if found is not None:
+        return f"evaluate {found.name} (the saved checkpoint nearest step {step})", found.name
+    save_steps = m.config_value(run, m.CFG_SAVE_STEPS)
+    if isinstance(save_steps, (int, float)) and save_steps > 0:
+        nearest = max(int(save_steps), int(round(step / save_steps) * save_steps))
+        return (
+            f"evaluate the checkpoint nearest step {step} (save_steps={int(save_steps)}: "
+            f"checkpoint-{nearest}, if it was kept)",
+            None,
+        )
+    return f"evaluate the checkpoint nearest step {step} with a decode-based metric", None
+
+
+@coordlint.rule(
+    "CL201",
+    "soft-ce-rebound",
+    severity="warning",
+    params={"min_rise": 0.05, "sustain": 3, "metrics": ["soft_ce"]},
+)
+def soft_ce_rebound(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+    min_rise = float(params["min_rise"])
+    sustain = max(1, int(params["sustain"]))
+    for metric in params["metrics"]:
+        tag, series = m.coord_series(run, str(metric))
+        if tag is None or len(series) < sustain + 2:
+            continue
+        smooth = running_median(series, 3)
+        values = smooth.to_numpy()
+        best_i = int(np.argmin(values))
+        best_s = float(values[best_i])
+        if best_i == 0 or len(values) - 1 - best_i < sustain:
+            continue  # never improved, or too few evals after the minimum to call it sustained
+        if best_s <= 0 or float(values[:best_i].max()) < best_s * (1 + min_rise):
+            continue  # no real improvement before the minimum
+        tail = series.to_numpy()[-sustain:]
+        if float(tail.min()) < best_s * (1 + min_rise):
+            continue
+        # Report the logged minimum next to the smoothed one (the median shifts it by an eval).
+        lo, hi = max(0, best_i - 1), min(len(series), best_i + 2)
+        best_i = lo + int(np.argmin(series.to_numpy()[lo:hi]))
+        best_step = int(series.index[best_i])
+        best = float(series.iloc[best_i])
+        final = float(series.iloc[-1])
+        final_step = int(series.index[-1])
+        rise = final / best - 1 if best else float("inf")
+        hint, checkpoint = _checkpoint_hint(run, best_step)
+        data: dict[str, object] = {
+            "tag": tag,
+            "best_step": best_step,
+            "best": best,
+            "final": final,
+            "rise": rise,
+        }
+        if checkpoint is not None:
+            data["checkpoint"] = checkpoint
+        yield coordlint.Finding(
+            f"{tag} bottomed out at {best:.4g} at step {best_step} and ended {rise:.1%} higher "
+            f"at {final:.4g} (step {final_step}), above its best for the last {sustain} evals: "
+            f"{hint}; the later checkpoints fit the soft target worse",
+            tag=tag,
+            step=best_step,
+            data=data,
+        )

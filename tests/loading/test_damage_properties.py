@@ -1,0 +1,99 @@
+"""Damage of any kind: load_run never raises, never invents points, keeps what is intact."""
+
+from __future__ import annotations
+
+import struct
+
+from _loading_helpers import histogram_event, scalar_event, write_with_tensorboard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coordlint.discover import RunSpec
+from coordlint.loading import load_run
+
+N_POINTS = 12
+
+
+def _make(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("base")
+    events = [scalar_event(i, f"t{i % 2}", float(i)) for i in range(N_POINTS)]
+    events.insert(4, histogram_event(4))
+    path = write_with_tensorboard(directory, events)
+    blob = path.read_bytes()
+    ends, pos, points = [], 0, []  # record end offsets; points carried by each record
+    while pos < len(blob):
+        pos += 16 + struct.unpack_from("<Q", blob, pos)[0]
+        ends.append(pos)
+    points = [0, *[1] * 4, 0, *[1] * (N_POINTS - 4)]  # header, 4 scalars, histogram, rest
+    return blob, ends, points
+
+
+_BASE: dict = {}
+
+
+def _base(tmp_path_factory):
+    if not _BASE:
+        _BASE["v"] = _make(tmp_path_factory)
+    return _BASE["v"]
+
+
+def _load(tmp_path_factory, blob: bytes):
+    directory = tmp_path_factory.mktemp("d")
+    path = directory / "events.out.tfevents.1.host"
+    path.write_bytes(blob)
+    return load_run(RunSpec("d", directory, (path,)))
+
+
+def _intact_prefix_points(ends, points, first_damaged_byte: int) -> int:
+    return sum(p for end, p in zip(ends, points, strict=True) if end <= first_damaged_byte)
+
+
+def test_truncation_at_every_offset(tmp_path_factory) -> None:
+    blob, ends, points = _base(tmp_path_factory)
+    for cut in range(len(blob) + 1):
+        run = _load(tmp_path_factory, blob[:cut])
+        assert run.points == _intact_prefix_points(ends, points, cut)
+        assert (run.problems == []) == (cut in ends and cut > ends[0])
+
+
+SETTINGS = settings(max_examples=60, deadline=2000, suppress_health_check=list(HealthCheck))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_random_byte_flips(tmp_path_factory, data) -> None:
+    blob, ends, points = _base(tmp_path_factory)
+    flips = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, len(blob) - 1), st.integers(1, 255)),
+            min_size=1,
+            max_size=4,
+            unique_by=lambda t: t[0],
+        )
+    )
+    damaged = bytearray(blob)
+    for pos, x in flips:
+        damaged[pos] ^= x
+    run = _load(tmp_path_factory, bytes(damaged))
+    assert run.points <= N_POINTS
+    assert run.points >= _intact_prefix_points(ends, points, min(p for p, _ in flips))
+    assert run.problems  # every flip lands in a checksummed byte
+
+
+@SETTINGS
+@given(record=st.integers(0, N_POINTS), length=st.integers(0, 2**64 - 1))
+def test_corrupted_length_fields(tmp_path_factory, record, length) -> None:
+    blob, ends, points = _base(tmp_path_factory)
+    start = 0 if record == 0 else ends[record - 1]
+    original = struct.unpack_from("<Q", blob, start)[0]
+    damaged = bytearray(blob)
+    damaged[start : start + 8] = struct.pack("<Q", length)
+    run = _load(tmp_path_factory, bytes(damaged))
+    assert run.points <= N_POINTS
+    if length == original:
+        assert run.points == N_POINTS and run.problems == []
+    else:
+        assert run.points >= _intact_prefix_points(ends, points, start)
+        assert run.problems
+        if record > 0:  # resync finds every record after the damaged one
+            assert run.points == N_POINTS - points[record]

@@ -1,0 +1,133 @@
+"""``summary_table`` / ``format_summary``: the analysis note's end-of-training table."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coordlint.summary import format_summary, summary_table
+from coordlint.testing import load, make_run, write_events
+
+RUNS = Path(__file__).resolve().parents[1] / "examples" / "runs"
+NAMES = ["soft_ce_only", "pure_ce_only", "soft_ce_hard_ce_mixed"]
+
+# Section 2 of the seed analysis note, copied as printed.
+NOTE_TABLE = """\
+| model | max_train_step | max_eval_step | eval_coord_ce | eval_coord_soft_ce | eval_coord_w1 | eval_coord_gate | eval_p_gt_mean | eval_acc_top5 | eval_expected_bin_mae | eval_coord_vocab_mass | eval_margin_mean | eval_flip_coord_to_noncoord |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| soft_ce_only | 1830 | 1832 | 0 | 3.5260 | 0.0803 | 0.0026 | 0.0655 | 0.4085 | 20.8764 | 0.9995 | 0.8338 | 0 |
+| pure_ce_only | 1930 | 1932 | NA | 4.8058 | 0.0881 | 0.0066 | 0.1234 | 0.5448 | 20.9029 | 0.9988 | 1.0985 | 0 |
+| soft_ce_hard_ce_mixed | 1340 | 1344 | 3.4371 | 3.6293 | 0.0296 | 0.0029 | 0.0930 | 0.4782 | 21.3715 | 0.9987 | 1.1014 | 8.4831e-05 |
+"""  # noqa: E501
+
+
+def note_rows():
+    lines = NOTE_TABLE.strip().splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+    return header, {row[0]: dict(zip(header[1:], row[1:], strict=True)) for row in rows}
+
+
+@pytest.fixture(scope="module")
+def trio():
+    if not all((RUNS / n).is_dir() for n in NAMES):
+        pytest.skip("examples/runs not generated")
+    return [load(RUNS / n) for n in NAMES]
+
+
+def test_reproduces_the_note_to_4_significant_digits(trio):
+    header, rows = note_rows()
+    df = summary_table(trio)
+    assert df.index.name == "model"
+    assert list(df.columns) == header[1:]
+    assert list(df.index) == NAMES
+    for name, row in rows.items():
+        for column, printed in row.items():
+            value = df.loc[name, column]
+            if printed == "NA":
+                assert pd.isna(value), (name, column)
+            elif float(printed) == 0:
+                assert value == 0, (name, column)
+            else:
+                assert float(value) == pytest.approx(float(printed), rel=5e-4), (name, column)
+
+
+def test_markdown_is_the_notes_table(trio):
+    assert format_summary(summary_table(trio), "markdown") == NOTE_TABLE
+
+
+def test_csv_round_trips(trio):
+    df = summary_table(trio)
+    back = pd.read_csv(io.StringIO(format_summary(df, "csv")), index_col="model")
+    assert list(back.columns) == list(df.columns)
+    assert math.isnan(back.loc["pure_ce_only", "eval_coord_ce"])
+    assert back.loc["soft_ce_hard_ce_mixed", "max_eval_step"] == 1344
+    for name in NAMES:
+        for column in df.columns:
+            if not pd.isna(df.loc[name, column]):
+                # float32 logged values come back to float32 precision
+                assert back.loc[name, column] == pytest.approx(
+                    float(df.loc[name, column]), rel=1e-6
+                )
+
+
+def test_text_is_aligned(trio):
+    lines = format_summary(summary_table(trio), "text").splitlines()
+    assert len(lines) == 4
+    assert lines[0].split() == ["model", *summary_table(trio).columns]
+    assert lines[2].split()[:4] == ["pure_ce_only", "1930", "1932", "NA"]
+    assert len({len(line) for line in lines}) == 1  # right-aligned columns: equal widths
+
+
+def test_unknown_format_is_an_error():
+    with pytest.raises(ValueError, match="markdown"):
+        format_summary(summary_table([make_run({})]), "html")
+
+
+def test_fallback_na_and_preference(tmp_path):
+    steps = [40, 80]
+    write_events(
+        tmp_path / "r",
+        {
+            "eval/coord_softce_w1/soft_ce": {40: 5.0, 80: 3.25},
+            "eval/coord_diag/soft_ce": {40: 9.0, 80: 9.5},  # shadowed by the softce block
+            "eval/coord_diag/w1": {s: 0.125 for s in steps},  # no softce w1: the fallback
+            "eval/flip_coord_to_noncoord": {40: 0.5, 80: 0.25},  # the un-prefixed flip tag
+            "train/loss": {10: 1.0, 20: 0.9, 70: 0.8},
+            "eval/loss": {s: 1.0 for s in steps},
+        },
+    )
+    df = summary_table([load(tmp_path / "r")])
+    row = df.loc["r"]
+    assert row["eval_coord_soft_ce"] == 3.25
+    assert row["eval_coord_w1"] == 0.125
+    assert row["eval_flip_coord_to_noncoord"] == 0.25
+    assert row["max_train_step"] == 70
+    assert row["max_eval_step"] == 80
+    assert pd.isna(row["eval_coord_ce"]) and pd.isna(row["eval_p_gt_mean"])
+
+
+def test_run_without_coord_metrics_is_all_na():
+    run = make_run({"loss": {1: 1.0}}, name="plain")
+    df = summary_table([run])
+    assert df.loc["plain"].isna().all()
+    assert format_summary(df, "markdown").splitlines()[2] == "| plain |" + " NA |" * 12
+
+
+def test_markdown_number_spelling():
+    run = make_run(
+        {
+            "eval/coord_diag/soft_ce": {1: 1234.56789},
+            "eval/coord_diag/w1": {1: 0.00012345},
+            "eval/coord_diag/gate": {1: -0.5},
+        },
+        name="x",
+    )
+    cells = format_summary(summary_table([run]), "markdown").splitlines()[2].split(" | ")
+    assert cells[4:7] == ["1234.5679", "1.2345e-04", "-0.5000"]
+    assert np.isnan(summary_table([run]).loc["x", "eval_coord_ce"])
