@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 import coordlint
-from coordlint import engine
+from coordlint import engine, summary
 from coordlint.baseline import BaselineFilter, read_baseline
 from coordlint.baseline import write_baseline as write_baseline_file
 from coordlint.config import FAIL_LEVELS, Settings, load_settings
@@ -392,6 +392,29 @@ def plugins_command(
     for info in loaded.info.values():
         rules = ", ".join(info.rules) or "-"
         click.echo(f"{info.name}  {info.version or '-'}  ({info.origin})  rules: {rules}")
+    return 0
+
+
+@cli.command("summary")
+@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(summary.FORMATS),
+    default="text",
+    show_default=True,
+    help="markdown pastes into a progress note.",
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@debug_option
+def summary_command(
+    runs: tuple[str, ...], fmt: str, config_path: Path | None, isolated: bool
+) -> int:
+    """End-of-training table: each run's last eval value of every coord metric."""
+    settings = load_settings(config_path, discover=not isolated)
+    table = summary.summary_table(load_runs(runs, settings))
+    click.echo(summary.format_summary(table, fmt), nl=False)
     return 0
 
 
