@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from coordlint.discover import LOGGING_JSONL, TRAINER_STATE, RunSpec, discover
 from coordlint.loading.events import FileScalars, decode_records
 from coordlint.loading.hf_logs import newest_trainer_state, read_logging_jsonl, read_trainer_state
 from coordlint.loading.run_config import load_run_config
+from coordlint.loading.source import read_bytes
 from coordlint.loading.tfrecord import scan_records
 from coordlint.run import Problem, Run, ScalarColumns, normalise_tag
 
@@ -25,7 +24,7 @@ def load_file(path: str | Path, *, fast: bool = True) -> FileScalars:
     """Every scalar point of one event file, per raw tag in record order, plus its damage."""
     file = str(path)
     try:
-        buf = np.fromfile(file, dtype=np.uint8)
+        buf = read_bytes(file)
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return FileScalars(problems=[Problem(file, "unreadable", f"cannot read file: {reason}")])
