@@ -117,4 +117,5 @@ def soft_ce_rebound(run: coordlint.Run, params: dict) -> Iterator[coordlint.Find
             tag=tag,
             step=best_step,
             data=data,
+            series=series,
         )

@@ -66,6 +66,7 @@ def slow_vocab_confinement(run: coordlint.Run, params: dict) -> Iterator[coordli
             tag=tag,
             data=data,
             severity=coordlint.Severity.ERROR,
+            series=mass,
         )
         return
     step = int(reached.index[0])
@@ -79,4 +80,5 @@ def slow_vocab_confinement(run: coordlint.Run, params: dict) -> Iterator[coordli
         tag=tag,
         step=step,
         data=data,
+        series=mass,
     )

@@ -82,4 +82,5 @@ def bin_mae_not_converged(run: coordlint.Run, params: dict) -> Iterator[coordlin
         tag=tag,
         step=last,
         data={"final": final, "change": change},
+        series=mae,
     )
