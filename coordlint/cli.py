@@ -149,7 +149,8 @@ def cli() -> None:
     "output_format",
     default="text",
     show_default=True,
-    help="text, json, junit, or a plugin's format.",
+    help="text, json, junit, github, gitlab, sarif, markdown, html, auto (github under "
+    "GitHub Actions, else text), or a plugin's format.",
 )
 @click.option(
     "--output",

@@ -1,9 +1,10 @@
 """GitHub Actions: one workflow-command annotation per finding, plus the job's step summary.
 
 ``::error file=PATH,title=CL201 soft-ce-rebound::RUN: message`` (``::warning`` for warnings,
-``::notice`` for infos); ``file`` is the run's first file when it has one. GitHub shows only
-ten annotations of each kind per step, so when ``GITHUB_STEP_SUMMARY`` names a file the
-markdown table of all findings is appended to it as well. The last line is the text format's
+``::notice`` for infos); ``file`` is the run's first file when it has one (relative to the
+working directory, the checkout, when it lies under it). GitHub shows only ten annotations
+of each kind per step, so when ``GITHUB_STEP_SUMMARY`` names a file the markdown table of all
+findings is appended to it as well. The last line is the text format's
 summary. ``auto`` is this format under GitHub Actions (``GITHUB_ACTIONS=true``), else ``text``.
 
 Escaping follows the runner's workflow-command syntax: in the message ``%`` → ``%25``,
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from coordlint.errors import CoordlintError
 from coordlint.formatters import markdown_format, text_format
+from coordlint.formatters.gitlab_format import display_path
 from coordlint.report import Report
 from coordlint.rule import Finding, Severity
 
@@ -37,7 +39,7 @@ def annotation(report: Report, finding: Finding) -> str:
     run = next((r for r in report.runs if r.name == finding.run), None)
     props = {}
     if run is not None and run.files:
-        props["file"] = str(run.files[0])
+        props["file"] = display_path(str(run.files[0]))
     props["title"] = f"{finding.code} {finding.rule}".strip()
     where = ", ".join(
         part

@@ -21,7 +21,7 @@ from typing import Any
 
 from coordlint.errors import CoordlintError
 from coordlint.formatters.sparkline import as_series
-from coordlint.formatters.text_format import summary_line
+from coordlint.formatters.text_format import _plural, summary_line
 from coordlint.report import Report
 from coordlint.rule import Finding, Severity
 
@@ -181,7 +181,8 @@ def format_report(report: Report) -> str:
     for run in report.runs:
         parts.append(f"<section id='{_anchor(run.name)}'><h2>{_e(run.name)}</h2>")
         parts.append(
-            f"<p><code>{_e(run.path)}</code> · {run.points} points, {len(run.tags)} tags</p>"
+            f"<p><code>{_e(run.path)}</code> · {_plural(run.points, 'point')}, "
+            f"{_plural(len(run.tags), 'tag')}</p>"
         )
         mine = [f for f in report.findings if f.run == run.name]
         if not mine:
