@@ -6,6 +6,9 @@ plugin errors (Click's own errors included: they never turn into a 1).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
 import os
 import sys
 import traceback
@@ -122,6 +125,63 @@ def with_plugin_options(func: Any) -> Any:
     return debug_option(func)
 
 
+def _set_scale(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[f"coordlint.{param.name}"] = value
+    return value
+
+
+# Where and how runs load; read by load_runs from the context (check, watch).
+scale_options = [
+    click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=0),
+        default=1,
+        show_default=True,
+        expose_value=False,
+        callback=_set_scale,
+        help="Load runs in N worker processes (0: all cores; 1: in this process).",
+    ),
+    click.option(
+        "--executor",
+        metavar="SPEC",
+        expose_value=False,
+        callback=_set_scale,
+        help="Where runs load: serial, process[:N], thread[:N], dask://HOST:PORT, "
+        "dask-local[:N], or MODULE:CALLABLE returning a concurrent.futures Executor.",
+    ),
+    click.option(
+        "--storage-option",
+        "storage_options",
+        multiple=True,
+        metavar="KEY=VALUE",
+        expose_value=False,
+        callback=_set_scale,
+        help="fsspec storage option for URL arguments (s3://...), e.g. "
+        "endpoint_url=http://host:9000 (repeatable; JSON values are decoded).",
+    ),
+]
+
+
+def with_scale_options(func: Any) -> Any:
+    for option in reversed(scale_options):
+        func = option(func)
+    return func
+
+
+def _scale() -> tuple[int, str | None, dict[str, Any]]:
+    """``--jobs``, ``--executor``, ``--storage-option`` of the running command, or defaults."""
+    from coordlint.remote import parse_storage_options
+
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    return (
+        meta.get("coordlint.jobs", 1),
+        meta.get("coordlint.executor"),
+        parse_storage_options(meta.get("coordlint.storage_options", ())),
+    )
+
+
 def _setup(
     plugins: Sequence[str], blocked: Sequence[str], config_path: Path | None, isolated: bool
 ) -> tuple[Settings, Plugins]:
@@ -190,6 +250,21 @@ def cli() -> None:
 @click.option(
     "--show-settings", is_flag=True, help="Print the effective settings and ignore reasons; exit."
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    expose_value=False,
+    callback=_set_scale,
+    help="Keep decoded event files here between checks (default: the user cache dir).",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_scale,
+    help="Read every event file in full; keep no cache.",
+)
+@with_scale_options
 @with_plugin_options
 def check(
     runs: tuple[str, ...],
@@ -212,15 +287,7 @@ def check(
 ) -> int:
     """Check each RUN (an event file, a run directory, or a logdir of runs)."""
     settings, loaded = _setup(plugins, blocked, config_path, isolated)
-    if select:
-        settings.select = _codes(select)
-    if ignore:
-        settings.ignore = _codes(ignore)
-    settings.extend_select += _codes(extend_select)
-    settings.extend_ignore += _codes(extend_ignore)
-    if fail_on is not None:
-        settings.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
-    settings.validate(loaded.rules)
+    _select(settings, loaded, select, ignore, extend_select, extend_ignore, fail_on)
     formatter = loaded.formatters.get(output_format)
     if formatter is None:
         raise click.BadParameter(
@@ -259,6 +326,27 @@ def check(
     return 0 if exit_zero else report.exit_code
 
 
+def _select(
+    settings: Settings,
+    loaded: Plugins,
+    select: Sequence[str],
+    ignore: Sequence[str],
+    extend_select: Sequence[str],
+    extend_ignore: Sequence[str],
+    fail_on: str | None,
+) -> None:
+    """Apply the command line's rule selection and fail level to ``settings``; validate."""
+    if select:
+        settings.select = _codes(select)
+    if ignore:
+        settings.ignore = _codes(ignore)
+    settings.extend_select += _codes(extend_select)
+    settings.extend_ignore += _codes(extend_ignore)
+    if fail_on is not None:
+        settings.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
+    settings.validate(loaded.rules)
+
+
 def _say_baseline(baseline: BaselineFilter) -> None:
     stale = baseline.stale
     line = f"coordlint: {baseline.matched} finding(s) baselined"
@@ -292,28 +380,55 @@ def describe_settings(settings: Settings, loaded: Plugins) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_runs(arguments: Sequence[str], settings: Settings) -> list[Run]:
-    """Discover and load every run named by ``arguments``, each once."""
+_FROM_OPTIONS: Any = object()
+
+
+def load_runs(
+    arguments: Sequence[str], settings: Settings, executor: Any = _FROM_OPTIONS
+) -> list[Run]:
+    """Discover and load every run named by ``arguments``, each once, in argument order.
+
+    Runs load on ``executor`` (``None``: in this process), by default on the one ``--jobs`` /
+    ``--executor`` name (see :mod:`coordlint.parallel`); the result is the same either way.
+    """
     from coordlint.discover import discover
     from coordlint.loading import load_run
+    from coordlint.parallel import map_ordered, open_executor
 
+    jobs, executor_spec, storage_options = _scale()
     specs = []
-    seen: set[Path] = set()
+    seen: set[Any] = set()
     for argument in arguments:
-        for spec in discover(argument):
+        for spec in discover(argument, storage_options):
             key = spec.path.resolve()
             if key not in seen:
                 seen.add(key)
                 specs.append(spec)
     names = [s.name for s in specs]
     runs = []
-    for spec in progress(specs, len(specs), "loading runs"):
-        run = load_run(spec)
-        if names.count(spec.name) > 1:  # same name from two arguments: use the path as given
-            run.name = str(spec.path)
-        run.tag_aliases = settings.tag_aliases
-        runs.append(run)
+    with contextlib.ExitStack() as stack:
+        if executor is _FROM_OPTIONS:
+            executor = stack.enter_context(open_executor(executor_spec, jobs))
+        loaded = map_ordered(_with_cache(load_run), specs, executor)
+        for spec, run in progress(zip(specs, loaded, strict=True), len(specs), "loading runs"):
+            if names.count(spec.name) > 1:  # same name from two arguments: use the path as given
+                run.name = str(spec.path)
+            run.tag_aliases = settings.tag_aliases
+            runs.append(run)
     return runs
+
+
+def _with_cache(load_run: Any) -> Any:
+    """``load_run`` with the event-file cache of ``--cache-dir`` / ``--no-cache``; commands
+    without those options (and ``--no-cache``) load without a cache."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    if "coordlint.no_cache" not in meta or meta["coordlint.no_cache"]:
+        return load_run
+    from coordlint.loading.cache import Cache, default_cache_dir
+
+    cache_dir = meta.get("coordlint.cache_dir") or default_cache_dir()
+    return functools.partial(load_run, cache=Cache(cache_dir))
 
 
 def _want_color(choice: str) -> bool:
@@ -406,7 +521,12 @@ def plugins_command(
     show_default=True,
     help="markdown pastes into a progress note.",
 )
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (for its tag-aliases).",
+)
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @debug_option
 def summary_command(
@@ -417,6 +537,81 @@ def summary_command(
     table = summary.summary_table(load_runs(runs, settings))
     click.echo(summary.format_summary(table, fmt), nl=False)
     return 0
+
+
+@cli.command("watch")
+@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds between checks.",
+)
+@click.option("--max-checks", type=click.IntRange(min=1), default=None, hidden=True)
+@with_scale_options
+@with_plugin_options
+def watch_command(
+    runs: tuple[str, ...],
+    interval: float,
+    max_checks: int | None,
+    plugins: tuple[str, ...],
+    blocked: tuple[str, ...],
+    config_path: Path | None,
+    isolated: bool,
+    **selection: Any,
+) -> int:
+    """Re-check growing RUNs every --interval seconds; print only new findings. Ctrl-C stops.
+
+    A finding is new the first time its (run, code, tag, key step, severity) appears: a
+    finding whose numbers change every eval is printed once, a new best step again.
+    """
+    from coordlint.formatters.text_format import format_report
+    from coordlint.parallel import open_executor
+    from coordlint.watch import watch_loop
+
+    settings, loaded = _setup(plugins, blocked, config_path, isolated)
+    color = _want_color(selection.pop("color"))
+    _select(settings, loaded, **selection)
+    jobs, executor_spec, _ = _scale()
+    last_error: list[str] = []
+
+    def check_once() -> Any:
+        runs_now = load_runs(runs, settings, executor)
+        return engine.check(runs_now, loaded.rules, settings, version=coordlint.__version__)
+
+    def emit(report: Any, new: list[Any]) -> None:
+        last_error.clear()
+        if new:
+            shown = dataclasses.replace(report, findings=new, color=color)
+            shown.tracebacks = report.tracebacks if _debug() else {}
+            lines = format_report(shown).splitlines()[:-1]  # not the summary line
+            click.echo("\n".join(lines), color=color)
+
+    def on_error(exc: CoordlintError) -> None:
+        if last_error != [str(exc)]:
+            click.echo(f"coordlint: error (retrying): {exc}", err=True)
+        last_error[:] = [str(exc)]
+
+    click.echo(
+        f"coordlint: watching {', '.join(runs)} every {interval:g}s (Ctrl-C to stop)", err=True
+    )
+    with open_executor(executor_spec, jobs) as executor:
+        result = watch_loop(
+            check_once, emit, interval=interval, iterations=max_checks, on_error=on_error
+        )
+    if result.interrupted:
+        click.echo(f"coordlint: stopped after {result.checks} check(s)", err=True)
+        return 0
+    return result.report.exit_code if result.report is not None else 0
+
+
+watch_command.params[3:3] = [
+    p
+    for p in check.params
+    if p.name in {"fail_on", "select", "ignore", "extend_select", "extend_ignore", "color"}
+    or p.name in {"cache_dir", "no_cache"}
+]
 
 
 def main() -> None:

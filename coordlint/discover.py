@@ -7,6 +7,10 @@ out. A training *output directory* — one holding ms-swift's ``logging.jsonl`` 
 ``trainer_state.json`` (itself or in ``checkpoint-N/``) — is one run that also owns the event
 files under its ``runs/`` folder, where ms-swift and HF write them. Like TensorBoard, hidden
 directories are searched; symlinked directories are not followed (no cycles).
+
+A URL argument (``s3://bucket/logdir``, ``memory://...``: any fsspec URL, see
+:mod:`coordlint.remote`) is searched by the same rule over its filesystem; its runs' paths are
+:class:`~coordlint.remote.RemotePath` objects whose ``str()`` is the URL.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import math
 import os
 import re
 import struct
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coordlint.errors import InputError
 from coordlint.run import run_name
@@ -49,8 +55,10 @@ def _name_timestamp(path: Path) -> float:
 
 def _first_wall_time(path: Path) -> float:
     """The first record's wall_time, read from the header; +inf when it cannot be read."""
+    from coordlint.loading.source import open_binary  # not at the top: loading imports us
+
     try:
-        with open(path, "rb") as fh:
+        with open_binary(path) as fh:
             head = fh.read(4096)
     except OSError:
         return math.inf
@@ -95,9 +103,9 @@ def _output_run(argument: Path, directory: Path, names: list[str]) -> RunSpec | 
     events = _event_files(directory, names)
     tb_dir = directory / TB_SUBDIR
     if tb_dir.is_dir() and not tb_dir.is_symlink():
-        for dirpath, dirnames, filenames in os.walk(tb_dir):
+        for subdir, dirnames, filenames in _walk(tb_dir):
             dirnames.sort()
-            events += _event_files(Path(dirpath), filenames)
+            events += _event_files(subdir, filenames)
     name = run_name(argument, directory)
     return RunSpec(name, directory, tuple(merge_order(events)), jsonl, states)
 
@@ -112,22 +120,39 @@ def _single_file(arg: Path) -> RunSpec:
     return RunSpec(name, parent, (arg,))
 
 
-def discover(argument: str | Path) -> list[RunSpec]:
-    """The runs named by a RUN argument (a file or a directory), sorted by name.
+def _walk(top: Any, onerror: Any = None) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """``os.walk`` top-down (prune by editing dirnames), for a Path or a RemotePath."""
+    if isinstance(top, Path):
+        for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
+            yield Path(dirpath), dirnames, filenames
+    else:
+        yield from top.walk()
 
-    Raises ``InputError`` when the path does not exist or holds no event files or logs.
+
+def discover(
+    argument: str | Path, storage_options: Mapping[str, Any] | None = None
+) -> list[RunSpec]:
+    """The runs named by a RUN argument (a file, a directory, or an fsspec URL of either),
+    sorted by name. ``storage_options`` go to the URL's filesystem (ignored for local paths).
+
+    Raises ``InputError`` when the path does not exist or holds no event files or logs, or when
+    a URL's filesystem backend is not installed.
     """
-    arg = Path(argument)
+    from coordlint import remote
+
+    if remote.is_url(argument):
+        arg: Any = remote.RemotePath.from_url(str(argument), storage_options)
+    else:
+        arg = Path(argument)
     if not arg.exists():
         raise InputError(f"path does not exist: {argument}")
     if arg.is_file():
         return [_single_file(arg)]
-    if not os.access(arg, os.R_OK | os.X_OK):
+    if isinstance(arg, Path) and not os.access(arg, os.R_OK | os.X_OK):
         raise InputError(f"cannot read directory {argument}: permission denied")
     runs = []
-    for dirpath, dirnames, filenames in os.walk(arg, onerror=_unreadable(argument)):
+    for directory, dirnames, filenames in _walk(arg, onerror=_unreadable(argument)):
         dirnames.sort()
-        directory = Path(dirpath)
         output = _output_run(arg, directory, [*filenames, *dirnames])
         if output is not None:
             runs.append(output)

@@ -3,53 +3,338 @@
 ``discover`` turns a path into runs; :func:`load_run` reads a run's event files with
 :mod:`coordlint.loading.tfrecord` (framing and CRCs) and :mod:`coordlint.loading.events`
 (scalar decoding). Damaged files never raise: their damage becomes ``run.problems``.
+
+An event file is read in windows of :data:`CHUNK_SIZE` bytes (records cut by a window's end are
+carried over to the next), never whole: the main thread reads and scans a window (framing and
+CRCs) while a worker thread decodes the previous one, and each tag's points go straight into
+arrays sized from the file's size, so memory stays near the decoded columns themselves. With a
+:class:`~coordlint.loading.cache.Cache`, a file's decoded columns are kept between checks and
+only bytes past the cached offset are read (see :mod:`coordlint.loading.cache`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
 
 from coordlint.discover import LOGGING_JSONL, TRAINER_STATE, RunSpec, discover
-from coordlint.loading.events import FileScalars, decode_records
+from coordlint.loading import source
+from coordlint.loading.cache import Cache, CacheCorrupt, Entry, make_samples
+from coordlint.loading.events import DecodeState, FileScalars, decode_records
 from coordlint.loading.hf_logs import newest_trainer_state, read_logging_jsonl, read_trainer_state
 from coordlint.loading.run_config import load_run_config
-from coordlint.loading.source import read_bytes
-from coordlint.loading.tfrecord import scan_records
+from coordlint.loading.tfrecord import ScanState, check_start, corrupt_summary, scan_chunk
 from coordlint.run import Problem, Run, ScalarColumns, normalise_tag
 
-__all__ = ["load_file", "load_path", "load_run"]
+__all__ = ["CHUNK_SIZE", "Cache", "load_file", "load_path", "load_run"]
+
+#: Bytes read, scanned and decoded at a time.
+CHUNK_SIZE = 4 << 20
 
 
-def load_file(path: str | Path, *, fast: bool = True) -> FileScalars:
-    """Every scalar point of one event file, per raw tag in record order, plus its damage."""
+def load_file(
+    path: str | Path, *, fast: bool = True, cache: Cache | None = None, chunk_size: int = 0
+) -> FileScalars:
+    """Every scalar point of one event file, per raw tag in record order, plus its damage.
+
+    ``cache`` keeps decoded columns between calls (ignored with ``fast=False``, the protobuf
+    reference); ``chunk_size`` overrides :data:`CHUNK_SIZE` (tests use tiny windows).
+    """
     file = str(path)
     try:
-        buf = read_bytes(file)
+        return _FileLoader(file, fast, chunk_size or CHUNK_SIZE, cache if fast else None).load()
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return FileScalars(problems=[Problem(file, "unreadable", f"cannot read file: {reason}")])
-    records = scan_records(buf, file)
-    result = decode_records(buf, records.starts, records.lengths, file, fast=fast)
-    result.problems[:0] = records.problems
-    if result.header_only and not records.problems:
-        msg = "only the file_version header record: the writer logged nothing"
-        result.problems.append(Problem(file, "header-only", msg, 0, 0))
-    return result
 
 
-def load_run(spec: RunSpec) -> Run:
+class _Column:
+    """One tag's points, appended chunk by chunk into arrays with spare capacity (pages never
+    written are never resident, so a generous estimate costs address space, not memory)."""
+
+    __slots__ = ("n", "steps", "values", "walls")
+
+    def __init__(self, capacity: int) -> None:
+        self.n = 0
+        self.steps = np.empty(capacity, dtype=np.int64)
+        self.values = np.empty(capacity, dtype=np.float64)
+        self.walls = np.empty(capacity, dtype=np.float64)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.steps, self.values, self.walls
+
+    def extend(self, cols: ScalarColumns, estimate: int) -> None:
+        k = len(cols.steps)
+        need = self.n + k
+        if need > len(self.steps):
+            cap = max(need, estimate, len(self.steps) * 5 // 4 + 16)
+            for name in self.__slots__[1:]:
+                old = getattr(self, name)
+                new = np.empty(cap, dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        a, b = self.n, need
+        self.steps[a:b] = cols.steps
+        self.values[a:b] = cols.values
+        self.walls[a:b] = cols.wall_times
+        self.n = need
+
+    def columns(self, n: int | None = None) -> ScalarColumns:
+        n = self.n if n is None else n
+        return ScalarColumns(self.steps[:n], self.values[:n], self.walls[:n])
+
+
+class _FileLoader:
+    def __init__(self, file: str, fast: bool, chunk_size: int, cache: Cache | None) -> None:
+        self.file = file
+        self.fast = fast
+        self.chunk_size = chunk_size
+        self.cache = cache
+        self.scan_state = ScanState()
+        self.decode_state = DecodeState()
+        self.scan_problems: list[Problem] = []
+        self.decode_problems: list[Problem] = []
+        self.columns: dict[str, _Column] = {}
+        self.bytes_read = 0
+        self.size = 0  # the file's size when stat'ed: what is read this time
+
+    # -- the cache ------------------------------------------------------------------------
+    def _from_cache(self, stat: source.FileStat) -> tuple[Entry | None, str]:
+        cache = self.cache
+        if cache is None:
+            return None, "off"
+        if stat.size < cache.min_size:
+            self.cache = None
+            return None, "off"
+        try:
+            entry = cache.lookup(self.file)
+        except CacheCorrupt as exc:
+            return None, "miss" if str(exc) == "absent" else f"corrupt:{exc}"
+        reason = entry.valid_for(stat)
+        if reason is not None:
+            return None, f"stale:{reason}"
+        grow = stat.size / entry.offset
+
+        def alloc(tag: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            col = self.columns[tag] = _Column(n if grow <= 1 else int(n * grow * 1.02) + 64)
+            col.n = n
+            return col.arrays()
+
+        try:
+            if grow <= 1:  # nothing past the offset: the columns are final, read them at once
+                for tag, arrays in entry.read_payload().items():
+                    col = self.columns[tag] = _Column(0)
+                    col.steps, col.values, col.walls = arrays
+                    col.n = len(arrays[0])
+            else:
+                entry.read_columns(alloc)
+        except CacheCorrupt as exc:
+            self.columns.clear()
+            return None, f"corrupt:{exc}"
+        file = self.file
+        self.scan_problems = [dataclasses.replace(p, file=file) for p in entry.scan_problems]
+        self.decode_problems = [dataclasses.replace(p, file=file) for p in entry.decode_problems]
+        self.scan_state.corrupt_count = entry.corrupt_count
+        self.decode_state = DecodeState(
+            dict(entry.plugins), entry.records, entry.header_records, entry.first_wall_time
+        )
+        return entry, "hit"
+
+    def _store(self, entry: Entry | None, offset: int, stat: source.FileStat, snap) -> None:
+        if self.cache is None or offset <= 0:
+            return
+        if entry is not None and entry.offset == offset and entry.size == stat.size:
+            return  # nothing new was decided
+        counts, state, scan_problems, decode_problems, corrupt = snap
+        try:
+            samples = make_samples(self.file, offset)
+        except (OSError, ValueError):
+            return
+        tags = [(t, n) for t, n in counts.items() if n]
+        new = Entry(
+            path=self.file,
+            size=stat.size,
+            mtime_ns=stat.mtime_ns,
+            offset=offset,
+            samples=samples,
+            records=state.records,
+            header_records=state.header_records,
+            first_wall_time=state.first_wall_time,
+            corrupt_count=corrupt,
+            plugins=state.plugins,
+            scan_problems=scan_problems,
+            decode_problems=decode_problems,
+            tags=tags,
+        )
+        self.cache.store(new, [self.columns[t].arrays() for t, _ in tags])
+
+    def _snapshot(self):
+        """What the cache keeps: everything decided so far (before the final tail)."""
+        s = self.decode_state
+        return (
+            {t: c.n for t, c in self.columns.items()},
+            DecodeState(dict(s.plugins), s.records, s.header_records, s.first_wall_time),
+            list(self.scan_problems),
+            list(self.decode_problems),
+            self.scan_state.corrupt_count,
+        )
+
+    # -- decoding ---------------------------------------------------------------------------
+    def _decode(self, buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, base: int) -> None:
+        got = decode_records(
+            buf, starts, lengths, self.file, fast=self.fast, state=self.decode_state, base=base
+        )
+        self.decode_problems.extend(got.problems)
+        if not got.columns:
+            return
+        # Size new tags' arrays for the whole file, judging by this chunk's share of it.
+        span = int(starts[-1] + lengths[-1] + 16) if len(starts) else 1
+        factor = max(1.0, (self.size - base) / max(span, 1))
+        for tag, cols in got.columns.items():
+            k = len(cols)
+            col = self.columns.get(tag)
+            estimate = int(k * factor * 1.05) + 16
+            if col is None:
+                col = self.columns[tag] = _Column(estimate)
+            col.extend(cols, col.n + estimate)
+
+    # -- the driver -------------------------------------------------------------------------
+    def load(self) -> FileScalars:
+        stat = source.stat(self.file)
+        self.size = stat.size
+        entry, status = self._from_cache(stat)
+        base = entry.offset if entry is not None else 0
+        with source.open_binary(self.file) as fh:
+            if base:
+                fh.seek(base)
+            offset, snap, unreadable = self._read(fh, base, status == "hit")
+        if entry is not None and offset > base:
+            status = "append"
+        if unreadable is None:
+            self._store(entry, offset, stat, snap)
+        problems = unreadable or [
+            *self.scan_problems,
+            *corrupt_summary(self.scan_state, self.file),
+            *self.decode_problems,
+        ]
+        state = self.decode_state
+        result = FileScalars(
+            columns={t: c.columns() for t, c in self.columns.items() if c.n},
+            problems=problems,
+            records=state.records,
+            header_only=state.records == 1 and state.header_records == 1,
+            first_wall_time=state.first_wall_time,
+            bytes_read=self.bytes_read,
+            cache_status=status,
+        )
+        if result.header_only and not self.scan_problems:
+            msg = "only the file_version header record: the writer logged nothing"
+            result.problems.append(Problem(self.file, "header-only", msg, 0, 0))
+        return result
+
+    def _read(self, fh: BinaryIO, base: int, started: bool):
+        """Read, scan and decode from ``base`` to the stat'ed size; return the offset everything
+        before which is decided, the cache snapshot taken there, and the problems of a file
+        that is not read as records (else None)."""
+        chunk = self.chunk_size
+        pos = base  # file offset of buf[0]
+        carry = np.empty(0, dtype=np.uint8)
+        threaded = self.size - base > chunk
+        pool = ThreadPoolExecutor(1, thread_name_prefix="coordlint-decode") if threaded else None
+        pending: deque[Future] = deque()
+        try:
+            while True:
+                want = max(0, min(chunk, self.size - pos - len(carry)))
+                buf = np.empty(len(carry) + want, dtype=np.uint8)
+                buf[: len(carry)] = carry
+                got = _read_into(fh, buf[len(carry) :])
+                self.bytes_read += got
+                final = got < chunk or pos + len(buf) >= self.size
+                buf = buf[: len(carry) + got]
+                if not started:
+                    try:
+                        start = check_start(buf, self.file, final=final)
+                    except EOFError:
+                        carry = buf
+                        continue
+                    if start is not None:
+                        return 0, None, start.problems
+                    started = True
+                recs = scan_chunk(buf, self.file, pos, final=False, state=self.scan_state)
+                self.scan_problems.extend(recs.problems)
+                if len(recs):
+                    if pool is None:
+                        self._decode(buf, recs.starts, recs.lengths, pos)
+                    else:
+                        if len(pending) >= 2:
+                            pending.popleft().result()
+                        pending.append(
+                            pool.submit(self._decode, buf, recs.starts, recs.lengths, pos)
+                        )
+                stop = recs.stop
+                if final:
+                    break
+                carry = buf[stop:]
+                pos += stop
+            while pending:
+                pending.popleft().result()
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        # Everything before ``pos + stop`` is decided whatever bytes come later; the tail (a
+        # truncated record of a live file, a resync still looking) is scanned to the end now
+        # and again next time.
+        # A resync still looking for the record after a bad length field is not decided: the
+        # cache keeps what comes before that field, and the next check meets it again.
+        resync = self.scan_state.resync_from
+        offset = pos + stop if resync is None else resync
+        snap = self._snapshot() if self.cache is not None else None
+        tail = buf[stop:]
+        if len(tail) or resync is not None:
+            recs = scan_chunk(tail, self.file, pos + stop, final=True, state=self.scan_state)
+            self.scan_problems.extend(recs.problems)
+            if len(recs):
+                self._decode(tail, recs.starts, recs.lengths, pos + stop)
+        return offset, snap, None
+
+
+def _read_into(fh: BinaryIO, out: np.ndarray) -> int:
+    """Fill ``out`` from ``fh`` as far as the file goes; return the bytes read."""
+    view = memoryview(out).cast("B")
+    done = 0
+    readinto = getattr(fh, "readinto", None)
+    while done < len(view):
+        if readinto is not None:
+            n = readinto(view[done:])
+        else:
+            data = fh.read(len(view) - done)
+            n = len(data)
+            view[done : done + n] = data
+        if not n:
+            break
+        done += n
+    return done
+
+
+def load_run(spec: RunSpec, *, cache: Cache | None = None) -> Run:
     """Read a run's logs; damage becomes ``run.problems``, never an exception.
 
     Event files are the source; ``logging.jsonl`` fills only tags they lack, and the longest
     ``trainer_state.json`` only tags both lack. ``run.source`` names what contributed points and
-    ``run.files`` every file read, config files included.
+    ``run.files`` every file read, config files included. ``cache`` keeps event files' decoded
+    columns between checks (see :mod:`coordlint.loading.cache`).
     """
     writes: dict[str, list[ScalarColumns]] = {}
     problems: list[Problem] = []
     files: list[str] = []
     sources: list[str] = []
     for path in spec.files:
-        loaded = load_file(path)
+        loaded = load_file(path, cache=cache)
         problems.extend(loaded.problems)
         files.append(str(path))
         for tag, cols in loaded.columns.items():
@@ -62,13 +347,13 @@ def load_run(spec: RunSpec) -> Run:
     state = newest_trainer_state(spec.trainer_states)
     if state is not None:
         logs.append((TRAINER_STATE, state, read_trainer_state(state)))
-    for source, path, log in logs:
+    for kind, path, log in logs:
         files.append(str(path))
         problems.extend(log.problems)
         missing = {t: cols for t, cols in log.writes.items() if t not in writes}
         writes.update(missing)
         if missing:
-            sources.append(source)
+            sources.append(kind)
     config = load_run_config(spec.path)
     problems.extend(config.problems)
     files.extend(config.files)
@@ -83,6 +368,6 @@ def load_run(spec: RunSpec) -> Run:
     )
 
 
-def load_path(path: str | Path) -> list[Run]:
+def load_path(path: str | Path, *, cache: Cache | None = None) -> list[Run]:
     """Discover the runs under ``path`` and load each (raises InputError like :func:`discover`)."""
-    return [load_run(spec) for spec in discover(path)]
+    return [load_run(spec, cache=cache) for spec in discover(path)]

@@ -20,7 +20,7 @@ import numpy as np
 
 from coordlint.run import Problem, ScalarColumns
 
-__all__ = ["FileScalars", "decode_records"]
+__all__ = ["DecodeState", "FileScalars", "decode_records"]
 
 # TensorFlow DataType enum values (tensorboard/compat/proto/types.proto).
 _DT_FLOAT, _DT_DOUBLE, _DT_INT32, _DT_UINT8, _DT_INT16, _DT_INT8 = 1, 2, 3, 4, 5, 6
@@ -60,6 +60,23 @@ class FileScalars:
     problems: list[Problem] = field(default_factory=list)
     records: int = 0
     header_only: bool = False
+    first_wall_time: float | None = None
+    #: Bytes of the event file read to get this result (not counting the cache's sampled
+    #: blocks): the whole file cold, only the bytes past the cached offset when cached.
+    bytes_read: int = 0
+    #: ``off`` (no cache), ``miss``, ``hit`` (nothing new), ``append`` (cached + new bytes), or
+    #: ``stale:REASON`` / ``corrupt:REASON`` (entry discarded, file re-read from the start).
+    cache_status: str = "off"
+
+
+@dataclass
+class DecodeState:
+    """What decoding carries from one chunk of a file to the next."""
+
+    #: Each tag's plugin, from the first value with metadata (TF2 writes it only once).
+    plugins: dict[str, str] = field(default_factory=dict)
+    records: int = 0
+    header_records: int = 0
     first_wall_time: float | None = None
 
 
@@ -117,9 +134,10 @@ def _tensor_scalar(tensor) -> float | None:
 class _SlowPoints:
     """Points decoded one record at a time by protobuf."""
 
-    def __init__(self) -> None:
+    def __init__(self, plugins: dict[str, str] | None = None) -> None:
         self.by_tag: dict[str, tuple[list[int], list[int], list[float], list[float]]] = {}
-        self.plugins: dict[str, str] = {}  # TF2 writes a tag's metadata only on its first value
+        # TF2 writes a tag's metadata only on its first value: shared across a file's chunks.
+        self.plugins: dict[str, str] = {} if plugins is None else plugins
         self.header_records = 0
         self.first_wall_time: float | None = None
         self.first_record_index: int | None = None
@@ -177,28 +195,43 @@ class _SlowPoints:
 
 
 def decode_records(
-    buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, file: str, *, fast: bool = True
+    buf: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    file: str,
+    *,
+    fast: bool = True,
+    state: DecodeState | None = None,
+    base: int = 0,
 ) -> FileScalars:
     """Decode the records at ``starts`` (data at ``starts + 12``) into per-tag columns.
 
     ``fast=False`` decodes every record with protobuf (the reference the fast path must match).
+    A chunk of a file passes the file's ``state`` and its offset ``base`` (for problem offsets);
+    ``header_only`` and ``first_wall_time`` then describe the file so far.
     """
     n = len(starts)
+    if state is None:
+        state = DecodeState()
     result = FileScalars(records=n)
-    slow = _SlowPoints()
+    slow = _SlowPoints(state.plugins)
     if fast and n:
         fast_cols, slow_idx = _decode_fast(buf, starts + 12, lengths)
     else:
         fast_cols, slow_idx = None, np.arange(n)
     for i in slow_idx.tolist():
         a = int(starts[i]) + 12
-        slow.add(i, bytes(buf[a : a + int(lengths[i])]), a - 12, file, result.problems)
+        slow.add(i, bytes(buf[a : a + int(lengths[i])]), base + a - 12, file, result.problems)
     # The header (record 0) is usually decoded slowly; else take the fast path's wall time.
     if fast_cols is not None and fast_cols.first_index is not None:
         if slow.first_record_index is None or fast_cols.first_index < slow.first_record_index:
             slow.first_wall_time = fast_cols.first_wall
-    result.first_wall_time = slow.first_wall_time
-    result.header_only = n == 1 and slow.header_records == 1
+    if state.first_wall_time is None:
+        state.first_wall_time = slow.first_wall_time
+    state.records += n
+    state.header_records += slow.header_records
+    result.first_wall_time = state.first_wall_time
+    result.header_only = state.records == 1 and state.header_records == 1
     result.columns = _merge(fast_cols, slow)
     return result
 

@@ -21,6 +21,14 @@ plus two CRC calls. Instead:
    the same odds as one CRC32C collision). When it is not 0, a binary search finds the first
    bad record and the careful path takes over from there.
 
+4. *Chunks*: :func:`scan_chunk` scans one window of a file (``base`` = its offset in the file)
+   without the file's end in sight: it takes only what no later byte can change and says where
+   the undecided bytes begin (``Records.stop``: a record running past the window, or a resync
+   after a bad length field that has not found its next record yet, carried in
+   :class:`ScanState`). The loader carries those bytes over to the next window; the last window
+   is scanned with ``final=True``. So a file is never held whole, and chunked scans give exactly
+   what one whole-file scan gives (a test checks this for many chunk sizes on damaged files).
+
 Damage never raises: it becomes a :class:`~coordlint.run.Problem`.
 """
 
@@ -34,7 +42,16 @@ import numpy as np
 
 from coordlint.run import Problem
 
-__all__ = ["Records", "masked_crc32c", "scan_records", "unmask_crc"]
+__all__ = [
+    "Records",
+    "ScanState",
+    "check_start",
+    "corrupt_summary",
+    "masked_crc32c",
+    "scan_chunk",
+    "scan_records",
+    "unmask_crc",
+]
 
 _MASK_DELTA = 0xA282EAD8
 _U32 = 0xFFFFFFFF
@@ -75,6 +92,8 @@ class Records:
     problems: list[Problem] = field(default_factory=list)
     #: Set when the file is not read as records at all (empty, LFS pointer, not TFRecord).
     unreadable_as_records: bool = False
+    #: Relative offset where the bytes no scan has decided yet begin (== len(buf) when all are).
+    stop: int = 0
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -87,13 +106,14 @@ def _view(buf: np.ndarray, dtype: str, size: int) -> np.ndarray:
     return np.ndarray((count,), dtype=dtype, buffer=buf, offset=0, strides=(1,))
 
 
-def scan_records(buf: np.ndarray, file: str) -> Records:
-    """Find the intact records of a whole event file held in ``buf`` (a writable uint8 array).
-
-    ``buf`` is modified while the CRCs are checked and restored before returning.
-    """
+def check_start(buf: np.ndarray, file: str, *, final: bool = True) -> Records | None:
+    """Records telling why a file is not read as records at all, judged from its first bytes;
+    None if it looks like TFRecord. With ``final=False`` (more bytes may follow) a buffer too
+    short to judge raises ``EOFError``."""
     size = len(buf)
     empty = np.empty(0, dtype=np.int64)
+    if not final and size < max(len(_LFS_MAGIC), 12):
+        raise EOFError
     if size == 0:
         return Records(empty, empty, [Problem(file, "empty", "empty file (0 bytes)", 0)], True)
     if bytes(buf[: len(_LFS_MAGIC)]) == _LFS_MAGIC:
@@ -105,44 +125,87 @@ def scan_records(buf: np.ndarray, file: str) -> Records:
     if crc32c.crc32c(buf[:8]) != unmask_crc(_unpack_u32(buf, 8)[0]):
         msg = "not a TFRecord file: the first record's length checksum does not match"
         return Records(empty, empty, [Problem(file, "not-tfrecord", msg, 0)], True)
-    return _Scanner(buf, file).run()
+    return None
+
+
+def scan_records(buf: np.ndarray, file: str) -> Records:
+    """Find the intact records of a whole event file held in ``buf`` (a writable uint8 array).
+
+    ``buf`` is modified while the CRCs are checked and restored before returning.
+    """
+    start = check_start(buf, file)
+    if start is not None:
+        return start
+    state = ScanState()
+    records = _Scanner(buf, file, 0, True, state).run()
+    records.problems.extend(corrupt_summary(state, file))
+    return records
+
+
+@dataclass
+class ScanState:
+    """What a chunked scan carries from one window to the next."""
+
+    #: Corrupt records seen so far (the first ``_MAX_REPORTED`` are reported one by one).
+    corrupt_count: int = 0
+    #: Absolute offset of a bad length field whose resync has not found a record yet.
+    resync_from: int | None = None
+
+
+def scan_chunk(buf: np.ndarray, file: str, base: int, *, final: bool, state: ScanState) -> Records:
+    """Scan one window of a file starting at a record boundary (absolute offset ``base``).
+
+    Offsets in ``Records.starts`` are relative to ``buf``; those in problems are absolute.
+    Without ``final`` only what later bytes cannot change is taken: ``Records.stop`` says where
+    the next window must begin. :func:`check_start` must have passed for the file first.
+    """
+    return _Scanner(buf, file, base, final, state).run()
+
+
+def corrupt_summary(state: ScanState, file: str) -> list[Problem]:
+    """The one problem summarising corrupt records beyond those reported one by one."""
+    if state.corrupt_count <= _MAX_REPORTED:
+        return []
+    extra = state.corrupt_count - _MAX_REPORTED
+    msg = f"{extra} more corrupt records (data checksum mismatch) skipped"
+    return [Problem(file, "corrupt", msg, None, extra)]
 
 
 class _Scanner:
-    def __init__(self, buf: np.ndarray, file: str) -> None:
+    def __init__(
+        self, buf: np.ndarray, file: str, base: int, final: bool, state: ScanState
+    ) -> None:
         self.buf = buf
         self.file = file
+        self.base = base
+        self.final = final
+        self.state = state
         self.size = len(buf)
         self.u64 = _view(buf, "<u8", self.size)
         self.u32 = _view(buf, "<u4", self.size)
         self.starts: list[np.ndarray] = []
         self.lengths: list[np.ndarray] = []
         self.problems: list[Problem] = []
-        self.corrupt_count = 0
+        self.stop = self.size
         self._cand: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> Records:
-        pos = 0
+        pos: int | None = 0
+        if self.state.resync_from is not None:
+            pos = self._resync_from(self.state.resync_from, 0)
         while pos is not None and pos < self.size:
             pos = self._segment(pos)
-        if self.corrupt_count > _MAX_REPORTED:
-            extra = self.corrupt_count - _MAX_REPORTED
-            self.problems.append(
-                Problem(
-                    self.file,
-                    "corrupt",
-                    f"{extra} more corrupt records (data checksum mismatch) skipped",
-                    None,
-                    extra,
-                )
-            )
         if not self.starts:
             empty = np.empty(0, dtype=np.int64)
-            return Records(empty, empty, self.problems)
+            return Records(empty, empty, self.problems, stop=self.stop)
         starts = self.starts[0] if len(self.starts) == 1 else np.concatenate(self.starts)
         lengths = self.lengths[0] if len(self.lengths) == 1 else np.concatenate(self.lengths)
-        return Records(starts, lengths, self.problems)
+        return Records(starts, lengths, self.problems, stop=self.stop)
+
+    def _undecided(self, pos: int) -> None:
+        """Stop here: the bytes from ``pos`` on need the next window."""
+        self.stop = pos
 
     def _segment(self, pos: int) -> int | None:
         """Take the records from ``pos`` up to the first damage; return where to go on."""
@@ -276,52 +339,65 @@ class _Scanner:
     def _damaged(self, pos: int, length: int) -> int | None:
         """Handle the record at ``pos`` that failed a CRC; return where to go on."""
         if not self._length_ok(pos):
-            return self._bad_length(pos)
-        self.corrupt_count += 1
-        if self.corrupt_count <= _MAX_REPORTED:
-            msg = f"corrupt record at byte {pos} (data checksum mismatch); 1 record skipped"
-            self.problems.append(Problem(self.file, "corrupt", msg, pos, 1))
+            return self._resync_from(self.base + pos, pos + 1)
+        self.state.corrupt_count += 1
+        if self.state.corrupt_count <= _MAX_REPORTED:
+            at = self.base + pos
+            msg = f"corrupt record at byte {at} (data checksum mismatch); 1 record skipped"
+            self.problems.append(Problem(self.file, "corrupt", msg, at, 1))
         return pos + 16 + length
 
     def _tail(self, pos: int) -> int | None:
         """The walk stopped at ``pos`` before the end: a truncated record or a bad length."""
-        size = self.size
+        size, at, end = self.size, self.base + pos, self.base + self.size
         if pos + 12 > size:
+            if not self.final:
+                return self._undecided(pos)
             msg = (
-                f"truncated record at byte {pos} (file ends at {size} inside the record header);"
+                f"truncated record at byte {at} (file ends at {end} inside the record header);"
                 " 1 record lost"
             )
-            self.problems.append(Problem(self.file, "truncated", msg, pos, 1))
+            self.problems.append(Problem(self.file, "truncated", msg, at, 1))
             return None
         if not self._length_ok(pos):
-            return self._bad_length(pos)
-        need = pos + 16 + _unpack_u64(self.buf, pos)[0]
+            return self._resync_from(at, pos + 1)
+        if not self.final:
+            return self._undecided(pos)
+        need = at + 16 + _unpack_u64(self.buf, pos)[0]
         msg = (
-            f"truncated record at byte {pos} (file ends at {size}, record needs {need});"
+            f"truncated record at byte {at} (file ends at {end}, record needs {need});"
             " 1 record lost"
         )
-        self.problems.append(Problem(self.file, "truncated", msg, pos, 1))
+        self.problems.append(Problem(self.file, "truncated", msg, at, 1))
         return None
 
-    def _bad_length(self, pos: int) -> int | None:
-        """A length field failed its CRC: never trust it; resync at the next intact record."""
-        found = self._resync(pos + 1)
+    def _resync_from(self, bad: int, pos: int) -> int | None:
+        """A length field at absolute offset ``bad`` failed its CRC: never trust it; look for the
+        next intact record from ``pos`` (relative) on, carrying the search over if need be."""
+        found, undecided = self._resync(pos)
+        if found is None and undecided is not None:
+            self.state.resync_from = bad
+            return self._undecided(undecided)
+        self.state.resync_from = None
+        end = self.base + self.size
         if found is None:
             msg = (
-                f"corrupt record length at byte {pos} (length checksum mismatch); the rest of"
-                f" the file ({self.size - pos} bytes) is unreadable"
+                f"corrupt record length at byte {bad} (length checksum mismatch); the rest of"
+                f" the file ({end - bad} bytes) is unreadable"
             )
-            self.problems.append(Problem(self.file, "corrupt", msg, pos, 1))
+            self.problems.append(Problem(self.file, "corrupt", msg, bad, 1))
             return None
+        at = self.base + found
         msg = (
-            f"corrupt record length at byte {pos} (length checksum mismatch); skipped"
-            f" {found - pos} bytes to the next intact record at byte {found}"
+            f"corrupt record length at byte {bad} (length checksum mismatch); skipped"
+            f" {at - bad} bytes to the next intact record at byte {at}"
         )
-        self.problems.append(Problem(self.file, "corrupt", msg, pos, 1))
+        self.problems.append(Problem(self.file, "corrupt", msg, bad, 1))
         return found
 
-    def _resync(self, start: int) -> int | None:
-        """First offset >= ``start`` where a whole record (both CRCs) validates."""
+    def _resync(self, start: int) -> tuple[int | None, int | None]:
+        """First offset >= ``start`` where a whole record (both CRCs) validates, and None; or
+        (None, where the undecided bytes begin) when not final and later bytes could decide."""
         size = self.size
         window = 1 << 16
         lo = start
@@ -332,10 +408,13 @@ class _Scanner:
             for off in np.flatnonzero(crc == stored):
                 pos = lo + int(off)
                 length = _unpack_u64(self.buf, pos)[0]
-                if pos + 16 + length <= size and self._data_ok(pos, length):
-                    return pos
+                if pos + 16 + length <= size:
+                    if self._data_ok(pos, length):
+                        return pos, None
+                elif not self.final:
+                    return None, pos
             lo = hi
-        return None
+        return None, (None if self.final else max(start, size - 15))
 
 
 def _crc32c_table() -> np.ndarray:

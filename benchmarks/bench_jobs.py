@@ -1,0 +1,91 @@
+"""Benchmark: ``coordlint check --jobs N`` on a sweep, serial against N worker processes.
+
+Run by hand (never in CI)::
+
+    python benchmarks/bench_jobs.py                        # 200 runs x 100k scalars, jobs 1 and 2
+    python benchmarks/bench_jobs.py --runs 50 --jobs 1 2 4 --repeat 3
+
+Each run is a hard link to one PyTorch-style event file written by ``bench_load.py``'s writer
+(same bytes as tensorboard's), so the sweep costs no extra disk; every run is still read and
+decoded on its own. Times whole ``python -m coordlint check SWEEP -f json`` processes, best of
+``--repeat``, and checks that every ``--jobs`` gives the same report as ``--jobs 1``. Checks
+run with ``--no-cache`` (every file decoded, as on a first check) unless ``--cache`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_load import write_pytorch_run
+
+
+def make_sweep(root: Path, runs: int, scalars: int) -> Path:
+    source = write_pytorch_run(root / "_source", scalars)
+    sweep = root / "sweep"
+    for i in range(runs):
+        run_dir = sweep / f"lr{i % 10}" / f"seed{i:03d}"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        os.link(source, run_dir / source.name)
+    return sweep
+
+
+def time_check(sweep: Path, jobs: int, repeat: int, cache: bool) -> tuple[float, bytes]:
+    cmd = [sys.executable, "-m", "coordlint", "check", str(sweep), "--isolated"]
+    cmd += ["-f", "json", "--exit-zero", "--jobs", str(jobs)]
+    cmd += ["--cache-dir", str(sweep.parent / "_cache")] if cache else ["--no-cache"]
+    best, out = math.inf, b""
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = subprocess.run(cmd, check=True, capture_output=True).stdout
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, help="where to write the sweep (default: temp dir)")
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--scalars", type=int, default=100_000, help="scalars per run")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=1, help="best of N (default 1)")
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="check with a warm event-file cache (default: --no-cache, every file decoded)",
+    )
+    args = parser.parse_args()
+    root = args.dir or Path(tempfile.mkdtemp(prefix="coordlint-bench-jobs-"))
+    try:
+        start = time.perf_counter()
+        sweep = make_sweep(root, args.runs, args.scalars)
+        print(
+            f"sweep: {args.runs} runs x {args.scalars} scalars in {sweep} "
+            f"({time.perf_counter() - start:.1f} s to write); {os.cpu_count()} cores"
+        )
+        serial = None
+        for jobs in args.jobs:
+            if args.cache:
+                time_check(sweep, jobs, 1, cache=True)  # warm it
+            seconds, out = time_check(sweep, jobs, args.repeat, args.cache)
+            serial = serial or (jobs, seconds, out)
+            same = "same report" if out == serial[2] else "REPORT DIFFERS"
+            speedup = serial[1] / seconds
+            print(
+                f"--jobs {jobs}: {seconds:6.2f} s  ({speedup:.2f}x vs --jobs {serial[0]}; {same})"
+            )
+    finally:
+        if args.dir is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
