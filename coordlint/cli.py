@@ -6,9 +6,7 @@ plugin errors (Click's own errors included: they never turn into a 1).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import functools
 import os
 import sys
 import traceback
@@ -22,10 +20,10 @@ import coordlint
 from coordlint import engine, summary
 from coordlint.baseline import BaselineFilter, read_baseline
 from coordlint.baseline import write_baseline as write_baseline_file
+from coordlint.collect import LoadOptions, collect_runs
 from coordlint.config import FAIL_LEVELS, Settings, load_settings
 from coordlint.errors import CoordlintError, InputError
 from coordlint.plugins import Plugins, load_plugins
-from coordlint.progress import progress
 from coordlint.rule import Severity
 from coordlint.run import Run
 
@@ -93,12 +91,23 @@ debug_option = click.option(
     callback=_set_debug,
     help="Show tracebacks for errors and crashed rules.",
 )
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Keep an option's value in the context, for the helpers every command shares."""
+    ctx.meta[f"coordlint.{param.name}"] = value
+    return value
+
+
+# Plugins and config, shared by every command; read by _setup() from the context.
 plugin_options = [
     click.option(
         "--plugin",
         "plugins",
         multiple=True,
         metavar="MODULE_OR_FILE",
+        expose_value=False,
+        callback=_remember,
         help="Load a plugin module or .py file (repeatable).",
     ),
     click.option(
@@ -106,16 +115,26 @@ plugin_options = [
         "blocked",
         multiple=True,
         metavar="no:NAME",
+        expose_value=False,
+        callback=_remember,
         help="Block a plugin by name: -p no:NAME (repeatable).",
     ),
     click.option(
         "--config",
         "config_path",
         type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember,
         help="Config file (default: coordlint.yaml or [tool.coordlint] in "
         "pyproject.toml, searched from the current directory upward).",
     ),
-    click.option("--isolated", is_flag=True, help="Ignore all configuration files."),
+    click.option(
+        "--isolated",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="Ignore all configuration files.",
+    ),
 ]
 
 
@@ -123,11 +142,6 @@ def with_plugin_options(func: Any) -> Any:
     for option in reversed(plugin_options):
         func = option(func)
     return debug_option(func)
-
-
-def _set_scale(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    ctx.meta[f"coordlint.{param.name}"] = value
-    return value
 
 
 # Where and how runs load; read by load_runs from the context (check, watch).
@@ -139,14 +153,14 @@ scale_options = [
         default=1,
         show_default=True,
         expose_value=False,
-        callback=_set_scale,
+        callback=_remember,
         help="Load runs in N worker processes (0: all cores; 1: in this process).",
     ),
     click.option(
         "--executor",
         metavar="SPEC",
         expose_value=False,
-        callback=_set_scale,
+        callback=_remember,
         help="Where runs load: serial, process[:N], thread[:N], dask://HOST:PORT, "
         "dask-local[:N], or MODULE:CALLABLE returning a concurrent.futures Executor.",
     ),
@@ -156,7 +170,7 @@ scale_options = [
         multiple=True,
         metavar="KEY=VALUE",
         expose_value=False,
-        callback=_set_scale,
+        callback=_remember,
         help="fsspec storage option for URL arguments (s3://...), e.g. "
         "endpoint_url=http://host:9000 (repeatable; JSON values are decoded).",
     ),
@@ -169,28 +183,17 @@ def with_scale_options(func: Any) -> Any:
     return func
 
 
-def _scale() -> tuple[int, str | None, dict[str, Any]]:
-    """``--jobs``, ``--executor``, ``--storage-option`` of the running command, or defaults."""
-    from coordlint.remote import parse_storage_options
-
-    ctx = click.get_current_context(silent=True)
-    meta = ctx.meta if ctx is not None else {}
-    return (
-        meta.get("coordlint.jobs", 1),
-        meta.get("coordlint.executor"),
-        parse_storage_options(meta.get("coordlint.storage_options", ())),
-    )
-
-
-def _setup(
-    plugins: Sequence[str], blocked: Sequence[str], config_path: Path | None, isolated: bool
-) -> tuple[Settings, Plugins]:
-    settings = load_settings(config_path, discover=not isolated)
+def _setup() -> tuple[Settings, Plugins]:
+    """The config and plugins the running command's options name."""
+    meta = click.get_current_context().meta
+    config_path = meta.get("coordlint.config_path")
+    settings = load_settings(config_path, discover=not meta.get("coordlint.isolated", False))
     names = []
-    for value in blocked:
+    for value in meta.get("coordlint.blocked", ()):
         if not value.startswith("no:") or len(value) <= 3:
             raise click.BadParameter(f"expected no:NAME, got {value!r}", param_hint="'-p'")
         names.append(value[3:])
+    plugins = meta.get("coordlint.plugins", ())
     loaded = load_plugins([*settings.plugins, *plugins], blocked=names)
     return settings, loaded
 
@@ -254,14 +257,14 @@ def cli() -> None:
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     expose_value=False,
-    callback=_set_scale,
+    callback=_remember,
     help="Keep decoded event files here between checks (default: the user cache dir).",
 )
 @click.option(
     "--no-cache",
     is_flag=True,
     expose_value=False,
-    callback=_set_scale,
+    callback=_remember,
     help="Read every event file in full; keep no cache.",
 )
 @with_scale_options
@@ -280,13 +283,9 @@ def check(
     baseline: Path | None,
     write_baseline: Path | None,
     show_settings: bool,
-    plugins: tuple[str, ...],
-    blocked: tuple[str, ...],
-    config_path: Path | None,
-    isolated: bool,
 ) -> int:
     """Check each RUN (an event file, a run directory, or a logdir of runs)."""
-    settings, loaded = _setup(plugins, blocked, config_path, isolated)
+    settings, loaded = _setup()
     _select(settings, loaded, select, ignore, extend_select, extend_ignore, fail_on)
     formatter = loaded.formatters.get(output_format)
     if formatter is None:
@@ -380,55 +379,28 @@ def describe_settings(settings: Settings, loaded: Plugins) -> str:
     return "\n".join(lines) + "\n"
 
 
-_FROM_OPTIONS: Any = object()
+def load_runs(arguments: Sequence[str], settings: Settings) -> list[Run]:
+    """Load the runs of ``arguments`` the way the running command's options say."""
+    return collect_runs(arguments, _load_options(), settings.tag_aliases)
 
 
-def load_runs(
-    arguments: Sequence[str], settings: Settings, executor: Any = _FROM_OPTIONS
-) -> list[Run]:
-    """Discover and load every run named by ``arguments``, each once, in argument order.
+def _load_options() -> LoadOptions:
+    """``--jobs``, ``--executor``, ``--storage-option``, ``--cache-dir``/``--no-cache`` of the
+    running command (commands without cache options load without a cache)."""
+    from coordlint.loading.cache import default_cache_dir
+    from coordlint.remote import parse_storage_options
 
-    Runs load on ``executor`` (``None``: in this process), by default on the one ``--jobs`` /
-    ``--executor`` name (see :mod:`coordlint.parallel`); the result is the same either way.
-    """
-    from coordlint.discover import discover
-    from coordlint.loading import load_run
-    from coordlint.parallel import map_ordered, open_executor
-
-    jobs, executor_spec, storage_options = _scale()
-    specs = []
-    seen: set[Any] = set()
-    for argument in arguments:
-        for spec in discover(argument, storage_options):
-            key = spec.path.resolve()
-            if key not in seen:
-                seen.add(key)
-                specs.append(spec)
-    names = [s.name for s in specs]
-    runs = []
-    with contextlib.ExitStack() as stack:
-        if executor is _FROM_OPTIONS:
-            executor = stack.enter_context(open_executor(executor_spec, jobs))
-        loaded = map_ordered(_with_cache(load_run), specs, executor)
-        for spec, run in progress(zip(specs, loaded, strict=True), len(specs), "loading runs"):
-            if names.count(spec.name) > 1:  # same name from two arguments: use the path as given
-                run.name = str(spec.path)
-            run.tag_aliases = settings.tag_aliases
-            runs.append(run)
-    return runs
-
-
-def _with_cache(load_run: Any) -> Any:
-    """``load_run`` with the event-file cache of ``--cache-dir`` / ``--no-cache``; commands
-    without those options (and ``--no-cache``) load without a cache."""
     ctx = click.get_current_context(silent=True)
     meta = ctx.meta if ctx is not None else {}
-    if "coordlint.no_cache" not in meta or meta["coordlint.no_cache"]:
-        return load_run
-    from coordlint.loading.cache import Cache, default_cache_dir
-
-    cache_dir = meta.get("coordlint.cache_dir") or default_cache_dir()
-    return functools.partial(load_run, cache=Cache(cache_dir))
+    cache_dir = None
+    if "coordlint.no_cache" in meta and not meta["coordlint.no_cache"]:
+        cache_dir = meta.get("coordlint.cache_dir") or default_cache_dir()
+    return LoadOptions(
+        jobs=meta.get("coordlint.jobs", 1),
+        executor=meta.get("coordlint.executor"),
+        storage_options=parse_storage_options(meta.get("coordlint.storage_options", ())),
+        cache_dir=cache_dir,
+    )
 
 
 def _want_color(choice: str) -> bool:
@@ -444,13 +416,9 @@ def _want_color(choice: str) -> bool:
 @with_plugin_options
 def rules_command(
     show_all: bool,
-    plugins: tuple[str, ...],
-    blocked: tuple[str, ...],
-    config_path: Path | None,
-    isolated: bool,
 ) -> int:
     """List every rule: code, name, default severity, and the plugin it comes from."""
-    settings, loaded = _setup(plugins, blocked, config_path, isolated)
+    settings, loaded = _setup()
     settings.validate(loaded.rules)
     enabled = {r.code for r in engine.select_rules(loaded.rules, settings)}
     rows = [
@@ -474,13 +442,9 @@ _RULE_HEADER = ("CODE", "NAME", "SEVERITY", "PLUGIN", "SUMMARY")
 @with_plugin_options
 def explain(
     code: str,
-    plugins: tuple[str, ...],
-    blocked: tuple[str, ...],
-    config_path: Path | None,
-    isolated: bool,
 ) -> int:
     """Print one rule's documentation."""
-    _, loaded = _setup(plugins, blocked, config_path, isolated)
+    _, loaded = _setup()
     rule = loaded.rules.get(code.upper())
     if rule is None:
         raise click.BadParameter(
@@ -500,11 +464,9 @@ def explain(
 
 @cli.command("plugins")
 @with_plugin_options
-def plugins_command(
-    plugins: tuple[str, ...], blocked: tuple[str, ...], config_path: Path | None, isolated: bool
-) -> int:
+def plugins_command() -> int:
     """List loaded plugins: name, version, where it came from, its rules."""
-    _, loaded = _setup(plugins, blocked, config_path, isolated)
+    _, loaded = _setup()
     for info in loaded.info.values():
         rules = ", ".join(info.rules) or "-"
         click.echo(f"{info.name}  {info.version or '-'}  ({info.origin})  rules: {rules}")
@@ -521,19 +483,11 @@ def plugins_command(
     show_default=True,
     help="markdown pastes into a progress note.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (for its tag-aliases).",
-)
-@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
-@debug_option
-def summary_command(
-    runs: tuple[str, ...], fmt: str, config_path: Path | None, isolated: bool
-) -> int:
+@with_scale_options
+@with_plugin_options
+def summary_command(runs: tuple[str, ...], fmt: str) -> int:
     """End-of-training table: each run's last eval value of every coord metric."""
-    settings = load_settings(config_path, discover=not isolated)
+    settings, _ = _setup()
     table = summary.summary_table(load_runs(runs, settings))
     click.echo(summary.format_summary(table, fmt), nl=False)
     return 0
@@ -555,10 +509,6 @@ def watch_command(
     runs: tuple[str, ...],
     interval: float,
     max_checks: int | None,
-    plugins: tuple[str, ...],
-    blocked: tuple[str, ...],
-    config_path: Path | None,
-    isolated: bool,
     **selection: Any,
 ) -> int:
     """Re-check growing RUNs every --interval seconds; print only new findings. Ctrl-C stops.
@@ -570,14 +520,14 @@ def watch_command(
     from coordlint.parallel import open_executor
     from coordlint.watch import watch_loop
 
-    settings, loaded = _setup(plugins, blocked, config_path, isolated)
+    settings, loaded = _setup()
     color = _want_color(selection.pop("color"))
     _select(settings, loaded, **selection)
-    jobs, executor_spec, _ = _scale()
+    options = _load_options()
     last_error: list[str] = []
 
     def check_once() -> Any:
-        runs_now = load_runs(runs, settings, executor)
+        runs_now = collect_runs(runs, options, settings.tag_aliases, executor)
         return engine.check(runs_now, loaded.rules, settings, version=coordlint.__version__)
 
     def emit(report: Any, new: list[Any]) -> None:
@@ -596,7 +546,7 @@ def watch_command(
     click.echo(
         f"coordlint: watching {', '.join(runs)} every {interval:g}s (Ctrl-C to stop)", err=True
     )
-    with open_executor(executor_spec, jobs) as executor:
+    with open_executor(options.executor, options.jobs) as executor:
         result = watch_loop(
             check_once, emit, interval=interval, iterations=max_checks, on_error=on_error
         )

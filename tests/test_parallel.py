@@ -14,7 +14,6 @@ from click.testing import CliRunner
 
 from coordlint import parallel
 from coordlint.cli import cli
-from coordlint.config import Settings
 from coordlint.errors import ConfigError
 from coordlint.loading import load_path
 from coordlint.testing import write_events
@@ -101,12 +100,12 @@ def test_dask_scheduler_report_is_identical_to_serial(sweep, serial_json, dask_s
 
 
 def test_loaded_runs_are_identical_and_picklable(sweep):
-    from coordlint.cli import load_runs
+    from coordlint.collect import collect_runs
 
-    serial = load_runs([str(sweep)], Settings(), executor=None)
+    serial = collect_runs([str(sweep)], executor=None)
     with parallel.open_executor("process:2") as pool:
         assert pool is not None
-        parallel_runs = load_runs([str(sweep)], Settings(), executor=pool)
+        parallel_runs = collect_runs([str(sweep)], executor=pool)
     assert [r.name for r in parallel_runs] == [r.name for r in serial]
     for a, b in zip(serial, parallel_runs, strict=True):
         assert (a.path, a.files, a.source, a.problems, a.config) == (

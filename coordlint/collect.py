@@ -1,0 +1,83 @@
+"""RUN arguments → loaded runs: discover each argument, load every run once, in order.
+
+This is the loading half of a check, shared by ``check``, ``watch`` and ``summary``: where runs
+load (``--jobs``/``--executor``, see :mod:`coordlint.parallel`), whether the event-file cache is
+used, and the storage options of remote logdirs all come in as :class:`LoadOptions`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coordlint.discover import RunSpec, discover
+from coordlint.loading import load_run
+from coordlint.parallel import map_ordered, open_executor
+from coordlint.progress import progress
+from coordlint.run import Run
+
+__all__ = ["LoadOptions", "collect_runs"]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How runs load. ``cache_dir`` ``None`` means no cache."""
+
+    jobs: int = 1
+    executor: str | None = None
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None
+
+
+_FROM_OPTIONS: Any = object()
+
+
+def collect_runs(
+    arguments: Sequence[str],
+    options: LoadOptions = LoadOptions(),
+    tag_aliases: Mapping[str, tuple[str, ...]] | None = None,
+    executor: Executor | None = _FROM_OPTIONS,
+) -> list[Run]:
+    """Discover and load every run named by ``arguments``, each once, in argument order.
+
+    Runs load on ``executor`` (``None``: in this process) or, by default, on the one the
+    options name; the result is the same either way.
+    """
+    specs = _specs(arguments, options.storage_options)
+    names = [s.name for s in specs]
+    runs = []
+    with contextlib.ExitStack() as stack:
+        if executor is _FROM_OPTIONS:
+            executor = stack.enter_context(open_executor(options.executor, options.jobs))
+        loaded = map_ordered(_loader(options.cache_dir), specs, executor)
+        for spec, run in progress(zip(specs, loaded, strict=True), len(specs), "loading runs"):
+            if names.count(spec.name) > 1:  # same name from two arguments: use the path as given
+                run.name = str(spec.path)
+            run.tag_aliases = dict(tag_aliases or {})
+            runs.append(run)
+    return runs
+
+
+def _specs(arguments: Sequence[str], storage_options: Mapping[str, Any]) -> list[RunSpec]:
+    specs = []
+    seen: set[Any] = set()
+    for argument in arguments:
+        for spec in discover(argument, dict(storage_options)):
+            key = spec.path.resolve()
+            if key not in seen:
+                seen.add(key)
+                specs.append(spec)
+    return specs
+
+
+def _loader(cache_dir: Path | None) -> Callable[[RunSpec], Run]:
+    if cache_dir is None:
+        return load_run
+    from coordlint.loading.cache import Cache
+
+    return functools.partial(load_run, cache=Cache(cache_dir))
