@@ -45,39 +45,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import frame, header_event_bytes, scalar_event_bytes
+from bench_load import write_pytorch_run
 
 PY = sys.executable
 N_TAGS = 200
 T0 = 1.7e9
 
 
-def tags(n_tags: int = N_TAGS) -> list[str]:
-    return [f"train/metric_{i:03d}" if i % 3 else f"loss/{i}" for i in range(n_tags)]
-
-
 def write_run(run_dir: Path, n_scalars: int, n_tags: int = N_TAGS) -> Path:
     """One PyTorch-style event file of ``n_scalars`` simple_value points over ``n_tags`` tags,
-    the exact bytes tensorboard's EventFileWriter writes (see bench_load.py)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / f"events.out.tfevents.{int(T0)}.benchhost.1234.0"
-    names = tags(n_tags)
-    steps = math.ceil(n_scalars / n_tags)
-    written = 0
-    with open(path, "wb") as fh:
-        parts = [frame(header_event_bytes(T0))]
-        for step in range(steps):
-            wall = T0 + step * 0.01
-            for i, tag in enumerate(names):
-                if written == n_scalars:
-                    break
-                parts.append(frame(scalar_event_bytes(wall, step, tag, math.sin(step * 1e-3 + i))))
-                written += 1
-            if len(parts) > 20000:
-                fh.write(b"".join(parts))
-                parts = []
-        fh.write(b"".join(parts))
-    return path
+    the exact bytes tensorboard's EventFileWriter writes (bench_load.py's verified writer)."""
+    return write_pytorch_run(run_dir, n_scalars, n_tags=n_tags, n_histograms=0, t0=T0)
 
 
 # -- whole-process measurements -------------------------------------------------------------
