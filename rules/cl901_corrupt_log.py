@@ -31,7 +31,7 @@ _BENIGN = {"empty", "header-only"}
 def corrupt_log(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
     for problem in run.problems:
         yield coordlint.Finding(
-            f"{problem.file}: {problem.message}",
+            f"{_short(problem.file, run.path)}: {problem.message}",
             severity=coordlint.Severity.INFO if problem.kind in _BENIGN else None,
             data={
                 "file": problem.file,
@@ -40,3 +40,9 @@ def corrupt_log(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]
                 "records_skipped": problem.records_skipped,
             },
         )
+
+
+def _short(file: str, run_path: str) -> str:
+    """The file as the reader knows it: relative to the run directory when it is inside it."""
+    prefix = run_path.rstrip("/") + "/"
+    return file[len(prefix) :] if file.startswith(prefix) else file

@@ -64,6 +64,7 @@ def test_fail_on_warning_counts_warnings(tmp_path, clean_run):
     result = invoke(str(clean_run), "--fail-on", "warning")
     assert result.exit_code == 1
     assert "CL901 [warning]" in result.output and "LFS" in result.output
+    assert "clean CL901 [warning] events.out.tfevents.1.lfs: " in result.output  # run-relative
 
 
 @pytest.mark.parametrize(
