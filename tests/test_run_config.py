@@ -70,3 +70,10 @@ def test_real_swift_args_json(shared):
         "training.save_steps": 100,
         "training.logging_steps": 10,
     }
+
+
+def test_every_config_key_rules_read_is_filled_by_the_loader():
+    from coordlint import metrics
+    from coordlint.loading.run_config import RESOLVED_PATHS
+
+    assert set(RESOLVED_PATHS) == set(metrics.CONFIG_KEYS)

@@ -13,24 +13,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coordlint import metrics as m
 from coordlint.run import Problem
 
 RESOLVED_CONFIG = "resolved_config.json"
 ARGS = "args.json"
 PARENTS_SEARCHED = 2
 
-COORD_LOSS_KEYS = (
-    "enabled",
-    "ce_weight",
-    "soft_ce_weight",
-    "w1_weight",
-    "gate_weight",
-    "text_gate_weight",
-    "temperature",
-    "target_sigma",
-    "target_truncate",
-)
-TRAINING_KEYS = ("eval_steps", "save_steps", "logging_steps")
+# Where each run.config key (named in coordlint.metrics) lives in resolved_config.json.
+RESOLVED_PATHS: dict[str, tuple[str, ...]] = {
+    **{
+        key: ("custom", "coord_soft_ce_w1", key.partition(".")[2])
+        for key in (
+            m.CFG_SOFTCE_ENABLED,
+            m.CFG_CE_WEIGHT,
+            m.CFG_SOFT_CE_WEIGHT,
+            m.CFG_W1_WEIGHT,
+            m.CFG_GATE_WEIGHT,
+            m.CFG_TEXT_GATE_WEIGHT,
+            m.CFG_TEMPERATURE,
+            m.CFG_TARGET_SIGMA,
+            m.CFG_TARGET_TRUNCATE,
+        )
+    },
+    m.CFG_TOKEN_TYPE_METRICS: ("custom", "token_type_metrics", "enabled"),
+    m.CFG_BBOX_FORMAT: ("custom", "bbox_format"),
+    m.CFG_EVAL_STEPS: ("training", "eval_steps"),
+    m.CFG_SAVE_STEPS: ("training", "save_steps"),
+    m.CFG_LOGGING_STEPS: ("training", "logging_steps"),
+}
+# ms-swift's args.json fills the training cadence where the resolved config lacks it.
+ARGS_KEYS = {
+    m.CFG_EVAL_STEPS: "eval_steps",
+    m.CFG_SAVE_STEPS: "save_steps",
+    m.CFG_LOGGING_STEPS: "logging_steps",
+}
 
 
 @dataclass
@@ -94,29 +111,18 @@ def load_run_config(run_dir: Path) -> RunConfig:
 
 
 def _read_resolved(resolved: Mapping[str, Any], values: dict[str, Any]) -> None:
-    coord = _get(resolved, "custom", "coord_soft_ce_w1")
-    for key in COORD_LOSS_KEYS:
-        value = _get(coord, key)
+    for key, path in RESOLVED_PATHS.items():
+        value = _get(resolved, *path)
         if value is not None:
-            values[f"coord_soft_ce_w1.{key}"] = value
-    token_types = _get(resolved, "custom", "token_type_metrics", "enabled")
-    if token_types is not None:
-        values["token_type_metrics.enabled"] = token_types
-    bbox_format = _get(resolved, "custom", "bbox_format")
-    if bbox_format is not None:
-        values["bbox_format"] = bbox_format
-    for key in TRAINING_KEYS:
-        value = _get(resolved, "training", key)
-        if value is not None:
-            values[f"training.{key}"] = value
+            values[key] = value
 
 
 def _read_args(args: Mapping[str, Any], values: dict[str, Any]) -> list[str]:
     """Fill the training cadence from ms-swift's args.json where the resolved config lacks it."""
     added = []
-    for key in TRAINING_KEYS:
-        value = args.get(key)
-        if f"training.{key}" not in values and isinstance(value, (int, float)):
-            values[f"training.{key}"] = int(value) if float(value).is_integer() else value
+    for key, name in ARGS_KEYS.items():
+        value = args.get(name)
+        if key not in values and isinstance(value, (int, float)) and not isinstance(value, bool):
+            values[key] = int(value) if float(value).is_integer() else value
             added.append(key)
     return added
