@@ -86,48 +86,52 @@ def _event_pb2():  # imported lazily: most files never need it beyond the header
     return event_pb2
 
 
+#: The repeated field holding a tensor's values when it has no tensor_content; int32, int16,
+#: int8, uint8 and uint16 live in ``int_val``.
+_VALUE_FIELDS = {
+    _DT_FLOAT: "float_val",
+    _DT_DOUBLE: "double_val",
+    _DT_INT64: "int64_val",
+    _DT_BOOL: "bool_val",
+    _DT_UINT32: "uint32_val",
+    _DT_UINT64: "uint64_val",
+}
+
+
+def _half_bits(tensor) -> np.ndarray | None:
+    """The first 16-bit pattern of a half or bfloat16 tensor (``half_val`` holds it as an int)."""
+    if tensor.tensor_content:
+        return np.frombuffer(tensor.tensor_content[:2], dtype="<u2")
+    if tensor.half_val:
+        return np.array(tensor.half_val[:1], dtype=np.uint32).astype(np.uint16)
+    return None
+
+
 def _tensor_scalar(tensor) -> float | None:
     """The value of a 0-d numeric tensor, or None if the tensor is anything else."""
     if len(tensor.tensor_shape.dim) or tensor.tensor_shape.unknown_rank:
         return None
     dtype = tensor.dtype
-    content = tensor.tensor_content
-    if dtype == _DT_BFLOAT16:
-        if content:
-            bits = np.frombuffer(content[:2], dtype="<u2")
-        elif tensor.half_val:
-            bits = np.array(tensor.half_val[:1], dtype=np.uint32).astype(np.uint16)
-        else:
-            return 0.0
-        return float((bits.astype(np.uint32) << np.uint32(16)).view(np.float32)[0])
+    if dtype == _DT_BFLOAT16:  # the top 16 bits of a float32
+        bits = _half_bits(tensor)
+        return (
+            0.0
+            if bits is None
+            else float((bits.astype(np.uint32) << np.uint32(16)).view(np.float32)[0])
+        )
     np_dtype = _CONTENT_DTYPES.get(dtype)
     if np_dtype is None:
         return None  # strings, complex, resources, variants...
+    content = tensor.tensor_content
     if content:
         width = np.dtype(np_dtype).itemsize
         if len(content) < width:
             return None
         return float(np.frombuffer(content[:width], dtype=np_dtype)[0])
-    if dtype == _DT_FLOAT:
-        vals = tensor.float_val
-    elif dtype == _DT_DOUBLE:
-        vals = tensor.double_val
-    elif dtype == _DT_INT64:
-        vals = tensor.int64_val
-    elif dtype == _DT_HALF:
-        if not tensor.half_val:
-            return 0.0
-        return float(
-            np.array(tensor.half_val[:1], dtype=np.uint32).astype(np.uint16).view("<f2")[0]
-        )
-    elif dtype == _DT_BOOL:
-        vals = tensor.bool_val
-    elif dtype == _DT_UINT32:
-        vals = tensor.uint32_val
-    elif dtype == _DT_UINT64:
-        vals = tensor.uint64_val
-    else:  # int32, int16, int8, uint8, uint16 live in int_val
-        vals = tensor.int_val
+    if dtype == _DT_HALF:
+        bits = _half_bits(tensor)
+        return 0.0 if bits is None else float(bits.view("<f2")[0])
+    vals = getattr(tensor, _VALUE_FIELDS.get(dtype, "int_val"))
     return float(vals[0]) if len(vals) else 0.0
 
 
