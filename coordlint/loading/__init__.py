@@ -26,7 +26,7 @@ from coordlint.discover import LOGGING_JSONL, TRAINER_STATE, RunSpec, discover
 from coordlint.loading import source
 from coordlint.loading.cache import Cache, CacheCorrupt, Entry, make_samples
 from coordlint.loading.events import DecodeState, FileScalars, decode_records
-from coordlint.loading.hf_logs import newest_trainer_state, read_logging_jsonl, read_trainer_state
+from coordlint.loading.hf_logs import read_logging_jsonl, read_newest_trainer_state
 from coordlint.loading.run_config import load_run_config
 from coordlint.loading.tfrecord import ScanState, check_start, corrupt_summary, scan_chunk
 from coordlint.run import Problem, Run, ScalarColumns, normalise_tag
@@ -344,9 +344,9 @@ def load_run(spec: RunSpec, *, cache: Cache | None = None) -> Run:
     logs = []
     if spec.jsonl is not None:
         logs.append((LOGGING_JSONL, spec.jsonl, read_logging_jsonl(spec.jsonl)))
-    state = newest_trainer_state(spec.trainer_states)
+    state = read_newest_trainer_state(spec.trainer_states)
     if state is not None:
-        logs.append((TRAINER_STATE, state, read_trainer_state(state)))
+        logs.append((TRAINER_STATE, *state))
     for kind, path, log in logs:
         files.append(str(path))
         problems.extend(log.problems)

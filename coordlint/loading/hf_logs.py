@@ -156,18 +156,24 @@ def read_logging_jsonl(path: Path) -> LogPoints:
     return out
 
 
-def read_trainer_state(path: Path) -> LogPoints:
-    """Read an HF ``trainer_state.json``'s ``log_history``."""
+def _log_history(path: Path) -> list | Problem:
+    """The ``log_history`` list of a ``trainer_state.json``, or the problem that stopped it."""
     name = str(path)
     try:
         state = json.loads(path.read_bytes())
     except OSError as exc:
-        return LogPoints(problems=[Problem(name, "unreadable", f"cannot read: {exc.strerror}")])
+        return Problem(name, "unreadable", f"cannot read: {exc.strerror}")
     except (ValueError, UnicodeDecodeError) as exc:
-        return LogPoints(problems=[Problem(name, "corrupt", f"not valid JSON: {exc}")])
+        return Problem(name, "corrupt", f"not valid JSON: {exc}")
     history = state.get("log_history") if isinstance(state, dict) else None
     if not isinstance(history, list):
-        return LogPoints(problems=[Problem(name, "corrupt", "no log_history list")])
+        return Problem(name, "corrupt", "no log_history list")
+    return history
+
+
+def _history_points(history: list | Problem) -> LogPoints:
+    if isinstance(history, Problem):
+        return LogPoints(problems=[history])
     rows = []
     for entry in history:
         step = row_step(entry) if isinstance(entry, dict) else None
@@ -176,22 +182,31 @@ def read_trainer_state(path: Path) -> LogPoints:
     return _points_from_rows(rows)
 
 
-def newest_trainer_state(candidates: Iterable[Path]) -> Path | None:
+def read_trainer_state(path: Path) -> LogPoints:
+    """Read an HF ``trainer_state.json``'s ``log_history``."""
+    return _history_points(_log_history(path))
+
+
+def read_newest_trainer_state(candidates: Iterable[Path]) -> tuple[Path, LogPoints] | None:
     """Of several ``checkpoint-N/trainer_state.json`` copies, the one with the longest history
-    (ties: the highest checkpoint step, then the newest file)."""
-    best: tuple[int, int, float] | None = None
-    chosen = None
+    (ties: the highest checkpoint step, then the newest file), read; each copy is parsed once."""
+    best: tuple[tuple[int, int, float], Path, list | Problem] | None = None
     for path in candidates:
-        try:
-            history = json.loads(path.read_bytes()).get("log_history", [])
-            length = len(history) if isinstance(history, list) else -1
-        except (OSError, ValueError, AttributeError):
-            length = -1
+        history = _log_history(path)
+        length = -1 if isinstance(history, Problem) else len(history)
         digits = path.parent.name.rpartition("-")[2]
         key = (length, int(digits) if digits.isdigit() else -1, _mtime(path))
-        if best is None or key > best:
-            best, chosen = key, path
-    return chosen
+        if best is None or key > best[0]:
+            best = (key, path, history)
+    if best is None:
+        return None
+    return best[1], _history_points(best[2])
+
+
+def newest_trainer_state(candidates: Iterable[Path]) -> Path | None:
+    """The copy :func:`read_newest_trainer_state` would read."""
+    found = read_newest_trainer_state(candidates)
+    return found[0] if found else None
 
 
 def _mtime(path: Path) -> float:
