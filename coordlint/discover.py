@@ -19,6 +19,7 @@ import math
 import os
 import re
 import struct
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +72,18 @@ def _first_wall_time(path: Path) -> float:
 
 
 def merge_order(files: list[Path]) -> list[Path]:
-    """Sort a run's event files: file-name timestamp, then first wall time, then name."""
-    return sorted(files, key=lambda p: (_name_timestamp(p), _first_wall_time(p), p.name))
+    """Sort a run's event files: file-name timestamp, then first wall time, then name.
+
+    A file's header is read only when its name's timestamp ties with another file's.
+    """
+    stamps = {p: _name_timestamp(p) for p in files}
+    ties = Counter(stamps.values())
+
+    def key(p: Path) -> tuple[float, float, str]:
+        stamp = stamps[p]
+        return stamp, _first_wall_time(p) if ties[stamp] > 1 else 0.0, p.name
+
+    return sorted(files, key=key)
 
 
 def _event_files(directory: Path, names: list[str]) -> list[Path]:
