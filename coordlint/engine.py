@@ -48,7 +48,7 @@ def check(
     """
     report = Report(runs=list(runs), rules=dict(rules), fail_on=settings.fail_on, version=version)
     enabled = select_rules(rules, settings)
-    run_names = [r.name for r in runs]
+    position = {r.name: i for i, r in enumerate(runs)}
     for rule in enabled:
         params = settings.params_for(rule)
         if rule.scope == "runs":
@@ -56,7 +56,7 @@ def check(
         else:
             outcomes = [_check_one(rule, run, params, settings, report) for run in runs]
         report.outcomes.extend(outcomes)
-    report.outcomes.sort(key=lambda o: (run_names.index(o.run), o.code))
+    report.outcomes.sort(key=lambda o: (position[o.run], o.code))
     filters: list[Suppress] = [_config_suppressions(settings), *suppress]
     for outcome in report.outcomes:
         kept = []
