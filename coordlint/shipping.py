@@ -5,6 +5,9 @@ it) and cost as much as decoding them. Instead a worker writes every column of a
 file in shared memory (``/dev/shm`` where it exists) and sends only the layout; the parent maps
 the file read-only and deletes its name at once, so the pages live exactly as long as the
 arrays that view them. One copy, in the worker; none in the parent.
+
+Deferred columns (a cache hit the worker did not need to read) travel as they are: a few
+numbers saying where in the cache their block is, read by the parent only if a rule asks.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from coordlint.run import Run, ScalarColumns
+from coordlint.run import ColumnFacts, Run, ScalarColumns
 
 _SHM = Path("/dev/shm")
 _DTYPES = (np.int64, np.float64, np.float64)  # steps, values, wall_times
@@ -26,11 +29,12 @@ _DTYPES = (np.int64, np.float64, np.float64)  # steps, values, wall_times
 
 @dataclass
 class Shipped:
-    """A run without its columns, and where they are: ``(tag, points)`` in file order."""
+    """A run holding only its deferred columns, and where the others are: ``(tag, facts)`` in
+    file order (``None`` for a deferred tag, still in ``run.scalars``)."""
 
     run: Run
     path: str
-    layout: list[tuple[str, int]]
+    layout: list[tuple[str, ColumnFacts | None]]
 
 
 class Sender:
@@ -41,23 +45,26 @@ class Sender:
 
     def __call__(self, item: Any) -> Shipped | Run:
         run = self.load(item)
-        if not isinstance(run, Run) or not run.scalars:
-            return run
+        if not isinstance(run, Run) or not any(c.loaded for c in run.scalars.values()):
+            return run  # nothing to ship: no columns, or only deferred ones
         directory = str(_SHM) if _SHM.is_dir() else None
         fd, path = tempfile.mkstemp(prefix="coordlint-", suffix=".cols", dir=directory)
-        layout = []
+        layout: list[tuple[str, ColumnFacts | None]] = []
         try:
             with os.fdopen(fd, "wb") as fh:
                 for tag, cols in run.scalars.items():
+                    if not cols.loaded:
+                        layout.append((tag, None))
+                        continue
                     for array, dtype in zip(
                         (cols.steps, cols.values, cols.wall_times), _DTYPES, strict=True
                     ):
                         fh.write(np.ascontiguousarray(array, dtype=dtype).data)
-                    layout.append((tag, len(cols)))
+                    layout.append((tag, cols.facts))
         except BaseException:
             os.unlink(path)
             raise
-        run.scalars = {}
+        run.scalars = {t: c for t, c in run.scalars.items() if not c.loaded}
         return Shipped(run, path, layout)
 
 
@@ -71,11 +78,16 @@ def receive(item: Shipped | Run) -> Run:
         os.unlink(item.path)  # the mapping keeps the pages; nothing is left behind
     offset = 0
     scalars = {}
-    for tag, n in item.layout:
+    deferred = item.run.scalars
+    for tag, facts in item.layout:
+        if facts is None:
+            scalars[tag] = deferred[tag]
+            continue
+        n = facts.n
         arrays = []
         for dtype in _DTYPES:
             arrays.append(data[offset : offset + 8 * n].view(dtype))
             offset += 8 * n
-        scalars[tag] = ScalarColumns(*arrays)
+        scalars[tag] = ScalarColumns(*arrays, facts=facts)
     item.run.scalars = scalars
     return item.run

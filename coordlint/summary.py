@@ -28,7 +28,8 @@ INDEX_NAME = "model"
 
 
 def _max_step(run: Run, prefix: str) -> int | None:
-    steps = [int(c.steps.max()) for t, c in run.scalars.items() if t.startswith(prefix) and len(c)]
+    # Resolved columns are sorted by step: the last step is the largest, known without reading.
+    steps = [c.facts.last_step for t, c in run.scalars.items() if t.startswith(prefix) and len(c)]
     return max(steps) if steps else None
 
 

@@ -17,9 +17,8 @@ summarise a curve cannot trust it past that point.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-
-import numpy as np
 
 import coordlint
 
@@ -27,15 +26,14 @@ import coordlint
 @coordlint.rule("CL902", "non-finite-scalar", severity="error")
 def non_finite_scalar(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
     for tag in run.tags:
-        columns = run.scalars[tag]
-        bad = ~np.isfinite(columns.values)
-        count = int(bad.sum())
-        if not count:
+        # The column's facts: counted once when decoded (and kept by the cache), so a cached
+        # run is checked without reading a single array.
+        facts = run.scalars[tag].facts
+        if not facts.non_finite or facts.first_non_finite is None:
             continue
-        first = int(np.argmax(bad))
-        value = float(columns.values[first])
-        step = int(columns.steps[first])
-        spelled = "NaN" if np.isnan(value) else ("+inf" if value > 0 else "-inf")
+        count = facts.non_finite
+        step, value = facts.first_non_finite
+        spelled = "NaN" if math.isnan(value) else ("+inf" if value > 0 else "-inf")
         yield coordlint.Finding(
             f"{tag} is {spelled} at step {step} ({count} non-finite point"
             f"{'s' if count != 1 else ''})",

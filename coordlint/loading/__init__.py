@@ -99,6 +99,9 @@ class _FileLoader:
         self.decode_state = DecodeState()
         self.scan_problems: list[Problem] = []
         self.decode_problems: list[Problem] = []
+        #: Points before the cached offset, per tag: deferred columns read from the cache.
+        self.cached: dict[str, ScalarColumns] = {}
+        #: Points decoded this time, per tag.
         self.columns: dict[str, _Column] = {}
         self.bytes_read = 0
         self.size = 0  # the file's size when stat'ed: what is read this time
@@ -118,24 +121,7 @@ class _FileLoader:
         reason = entry.valid_for(stat)
         if reason is not None:
             return None, f"stale:{reason}"
-        grow = stat.size / entry.offset
-
-        def alloc(tag: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            col = self.columns[tag] = _Column(n if grow <= 1 else int(n * grow * 1.02) + 64)
-            col.n = n
-            return col.arrays()
-
-        try:
-            if grow <= 1:  # nothing past the offset: the columns are final, read them at once
-                for tag, arrays in entry.read_payload().items():
-                    col = self.columns[tag] = _Column(0)
-                    col.steps, col.values, col.walls = arrays
-                    col.n = len(arrays[0])
-            else:
-                entry.read_columns(alloc)
-        except CacheCorrupt as exc:
-            self.columns.clear()
-            return None, f"corrupt:{exc}"
+        self.cached = entry.deferred_columns(self.file)
         file = self.file
         self.scan_problems = [dataclasses.replace(p, file=file) for p in entry.scan_problems]
         self.decode_problems = [dataclasses.replace(p, file=file) for p in entry.decode_problems]
@@ -145,17 +131,28 @@ class _FileLoader:
         )
         return entry, "hit"
 
-    def _store(self, entry: Entry | None, offset: int, stat: source.FileStat, snap) -> None:
+    def _store(
+        self,
+        entry: Entry | None,
+        offset: int,
+        stat: source.FileStat,
+        snap,
+        result: dict[str, ScalarColumns],
+    ) -> None:
         if self.cache is None or offset <= 0:
             return
-        if entry is not None and entry.offset == offset and entry.size == stat.size:
+        if entry is not None and entry.offset == offset:
             return  # nothing new was decided
         counts, state, scan_problems, decode_problems, corrupt = snap
         try:
             samples = make_samples(self.file, offset)
         except (OSError, ValueError):
             return
-        tags = [(t, n) for t, n in counts.items() if n]
+        columns = {}
+        for tag, n in counts.items():
+            if n:
+                full = result[tag]
+                columns[tag] = full if len(full) == n else _prefix(full, n)
         new = Entry(
             path=self.file,
             size=stat.size,
@@ -169,20 +166,35 @@ class _FileLoader:
             plugins=state.plugins,
             scan_problems=scan_problems,
             decode_problems=decode_problems,
-            tags=tags,
+            tags=[],
         )
-        self.cache.store(new, [self.columns[t].arrays() for t, _ in tags])
+        self.cache.store(new, columns)
 
     def _snapshot(self):
         """What the cache keeps: everything decided so far (before the final tail)."""
         s = self.decode_state
+        counts = {t: len(c) for t, c in self.cached.items()}
+        for t, c in self.columns.items():
+            counts[t] = counts.get(t, 0) + c.n
         return (
-            {t: c.n for t, c in self.columns.items()},
+            counts,
             DecodeState(dict(s.plugins), s.records, s.header_records, s.first_wall_time),
             list(self.scan_problems),
             list(self.decode_problems),
             self.scan_state.corrupt_count,
         )
+
+    def _result_columns(self) -> dict[str, ScalarColumns]:
+        """Each tag's points: the cached ones (still deferred), then those decoded now."""
+        out = {}
+        for tag in dict.fromkeys([*self.cached, *self.columns]):
+            parts = [self.cached[tag]] if tag in self.cached else []
+            col = self.columns.get(tag)
+            if col is not None and col.n:
+                parts.append(col.columns())
+            if parts:
+                out[tag] = ScalarColumns.concat(parts)
+        return out
 
     # -- decoding ---------------------------------------------------------------------------
     def _decode(self, buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, base: int) -> None:
@@ -215,8 +227,9 @@ class _FileLoader:
             offset, snap, unreadable = self._read(fh, base, status == "hit")
         if entry is not None and offset > base:
             status = "append"
+        columns = self._result_columns()
         if unreadable is None:
-            self._store(entry, offset, stat, snap)
+            self._store(entry, offset, stat, snap, columns)
         problems = unreadable or [
             *self.scan_problems,
             *corrupt_summary(self.scan_state, self.file),
@@ -224,7 +237,7 @@ class _FileLoader:
         ]
         state = self.decode_state
         result = FileScalars(
-            columns={t: c.columns() for t, c in self.columns.items() if c.n},
+            columns=columns,
             problems=problems,
             records=state.records,
             header_only=state.records == 1 and state.header_records == 1,
@@ -301,6 +314,10 @@ class _FileLoader:
             if len(recs):
                 self._decode(tail, recs.starts, recs.lengths, pos + stop)
         return offset, snap, None
+
+
+def _prefix(cols: ScalarColumns, n: int) -> ScalarColumns:
+    return ScalarColumns(cols.steps[:n], cols.values[:n], cols.wall_times[:n])
 
 
 def _read_into(fh: BinaryIO, out: np.ndarray) -> int:

@@ -12,15 +12,25 @@ Layout (no pickle)::
 
     b"CLCACHE\\0" | u32 format version | u32 header length | u32 crc32c(header) | u32 0
     | header: UTF-8 JSON | zero padding to 8 bytes
-    | payload: for each tag in header order: steps int64[n], values float64[n], walls float64[n]
+    | payload: for each tag in header order, one block: steps int64[n], values float64[n],
+      walls float64[n]
 
-The header carries the payload's length and crc32c. Entries are written to a temporary file
-and renamed into place (atomic), so a reader sees a whole old entry or a whole new one.
+The header carries the payload's length and, per tag, the block's crc32c and the column's
+:class:`~coordlint.run.ColumnFacts` (point count, whether its steps increase, first and last
+step, non-finite values). Entries are written to a temporary file and renamed into place
+(atomic), so a reader sees a whole old entry or a whole new one.
 
-**The cache is never trusted over the data.** An entry is used only when it reads back whole:
-right magic, version and path, header and payload checksums match, lengths add up, values have
-the right types. Anything else (truncated, garbage, a flipped byte, an older version,
-unreadable) is discarded and the file re-read from the start, never a crash.
+**Only what rules read is read.** A hit reads the header alone: every tag becomes a *deferred*
+column (:meth:`Entry.deferred_columns`) whose block is read, and checked against its crc32c,
+the first time a rule touches its arrays. Counting points, resolving steps and looking for
+NaNs use the facts, so re-checking an unchanged 10M-point run reads a few tags, not 240 MB.
+
+**The cache is never trusted over the data.** An entry is used only when its header reads back
+whole: right magic, version and path, header checksum, lengths that add up, values of the
+right types; anything else (truncated, garbage, a flipped byte, an older version, unreadable)
+is discarded and the file re-read from the start, never a crash. A tag block that fails its
+checksum when it is read (or an entry replaced meanwhile) is not believed either: that tag's
+points are decoded again from the event file and a corrupt entry is deleted.
 
 **What is detected about the event file** (:meth:`Cache.lookup` → :meth:`Entry.valid_for`):
 
@@ -45,7 +55,7 @@ import json
 import os
 import struct
 import tempfile
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,11 +63,11 @@ import crc32c
 import numpy as np
 
 from coordlint.loading import source
-from coordlint.run import Problem
+from coordlint.run import Arrays, ColumnFacts, Problem, ScalarColumns
 
-__all__ = ["Cache", "Entry", "default_cache_dir"]
+__all__ = ["Cache", "CachedTag", "Entry", "default_cache_dir"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _MAGIC = b"CLCACHE\0"
 _PREFIX = struct.Struct("<8sIIII")
 _SAMPLE = 4096
@@ -65,6 +75,7 @@ _SAMPLES_BETWEEN = 6
 #: Files smaller than this are not cached by default: reading them is as fast as the cache.
 DEFAULT_MIN_SIZE = 1 << 20
 _COLUMN_DTYPES = (np.dtype("<i8"), np.dtype("<f8"), np.dtype("<f8"))
+_POINT_BYTES = sum(d.itemsize for d in _COLUMN_DTYPES)
 
 
 def default_cache_dir() -> Path:
@@ -78,6 +89,15 @@ def default_cache_dir() -> Path:
 
 class CacheCorrupt(Exception):
     """An entry that does not read back whole: discard it."""
+
+
+@dataclass(frozen=True)
+class CachedTag:
+    """One tag of an entry: its column's facts and the crc32c of its block."""
+
+    tag: str
+    facts: ColumnFacts
+    crc: int
 
 
 @dataclass
@@ -96,11 +116,12 @@ class Entry:
     plugins: dict[str, str]
     scan_problems: list[Problem]
     decode_problems: list[Problem]
-    tags: list[tuple[str, int]]  # raw tag and point count, payload order
+    tags: list[CachedTag]  # payload order
     payload_len: int = 0
-    payload_crc: int = 0
     data_start: int = 0
     cache_file: Path | None = field(default=None, repr=False)
+    #: (inode, size, mtime) of the entry file when it was read: a block is read only from it.
+    identity: tuple[int, int, int] = (0, 0, 0)
 
     def valid_for(self, stat: source.FileStat) -> str | None:
         """None if the event file still starts with the cached bytes, else why not."""
@@ -118,53 +139,78 @@ class Entry:
             return "unreadable"
         return None
 
-    def read_payload(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Every tag's columns as views into one block read at once (one allocation, which
-        numpy backs with huge pages: the fastest way back for an unchanged file); raises
-        CacheCorrupt if the payload does not read back whole."""
+    def deferred_columns(self, event_file: str) -> dict[str, ScalarColumns]:
+        """Every tag as a deferred column: its block is read when a rule first needs it."""
         assert self.cache_file is not None
-        block = np.empty(self.payload_len, dtype=np.uint8)
-        try:
-            with open(self.cache_file, "rb") as fh:
-                fh.seek(self.data_start)
-                if fh.readinto(memoryview(block)) != self.payload_len or fh.read(1):
-                    raise CacheCorrupt("payload length mismatch")
-        except OSError as exc:
-            raise CacheCorrupt(f"unreadable: {exc}") from exc
-        if crc32c.crc32c(block) != self.payload_crc:
-            raise CacheCorrupt("payload checksum mismatch")
         out = {}
-        at = 0
-        for tag, n in self.tags:
-            cols = []
-            for dtype in _COLUMN_DTYPES:
-                cols.append(block[at : at + 8 * n].view(dtype))
-                at += 8 * n
-            out[tag] = (cols[0], cols[1], cols[2])
+        at = self.data_start
+        for t in self.tags:
+            reader = TagReader(
+                str(self.cache_file), self.identity, at, t.facts.n, t.crc, event_file, t.tag
+            )
+            out[t.tag] = ScalarColumns.deferred(t.facts, reader)
+            at += _POINT_BYTES * t.facts.n
         return out
 
-    def read_columns(
-        self, alloc: Callable[[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]]
-    ) -> None:
-        """Read every tag's columns into arrays from ``alloc(tag, n)`` (each at least ``n``
-        long); raises CacheCorrupt if the payload does not read back whole."""
-        assert self.cache_file is not None
+
+@dataclass(frozen=True)
+class TagReader:
+    """Reads one tag's block from a cache entry (a deferred column's loader; picklable).
+
+    A block that does not read back whole, or an entry replaced since it was looked up, is not
+    believed: the tag's points are decoded again from the event file. Its first ``n`` points in
+    record order are the cached ones, since the bytes before the cached offset were checked
+    unchanged. A corrupt entry is deleted, so the next check writes it afresh.
+    """
+
+    entry_file: str
+    identity: tuple[int, int, int]
+    start: int
+    n: int
+    crc: int
+    event_file: str
+    tag: str
+
+    def __call__(self) -> Arrays:
         try:
-            with open(self.cache_file, "rb") as fh:
-                fh.seek(self.data_start)
-                crc = 0
-                for tag, n in self.tags:
-                    for arr in alloc(tag, n):
-                        view = memoryview(arr[:n]).cast("B")
-                        if fh.readinto(view) != len(view):
-                            raise CacheCorrupt("payload truncated")
-                        crc = crc32c.crc32c(view, crc)
-                if fh.read(1):
-                    raise CacheCorrupt("payload too long")
+            return self.read()
+        except CacheCorrupt as exc:
+            if str(exc) != "replaced":
+                with contextlib.suppress(OSError):
+                    os.unlink(self.entry_file)
+            return self.decode_again()
+
+    def read(self) -> Arrays:
+        n = self.n
+        block = np.empty(_POINT_BYTES * n, dtype=np.uint8)
+        try:
+            with open(self.entry_file, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if (st.st_ino, st.st_size, st.st_mtime_ns) != self.identity:
+                    raise CacheCorrupt("replaced")
+                fh.seek(self.start)
+                if fh.readinto(memoryview(block)) != len(block):
+                    raise CacheCorrupt("block truncated")
         except OSError as exc:
-            raise CacheCorrupt(f"unreadable: {exc}") from exc
-        if crc != self.payload_crc:
-            raise CacheCorrupt("payload checksum mismatch")
+            raise CacheCorrupt("replaced") from exc
+        if crc32c.crc32c(block) != self.crc:
+            raise CacheCorrupt("block checksum mismatch")
+        steps, values, walls = (
+            block[8 * n * k : 8 * n * (k + 1)].view(dtype) for k, dtype in enumerate(_COLUMN_DTYPES)
+        )
+        return steps, values, walls
+
+    def decode_again(self) -> Arrays:
+        from coordlint.loading import load_file  # the loader imports this module
+
+        cols = load_file(self.event_file).columns.get(self.tag)
+        if cols is None or len(cols) < self.n:
+            raise RuntimeError(
+                f"{self.event_file} changed while it was being checked: {self.tag} no longer "
+                f"has the {self.n} points read before; check it again"
+            )
+        n = self.n
+        return cols.steps[:n], cols.values[:n], cols.wall_times[:n]
 
 
 def sample_blocks(offset: int) -> list[tuple[int, int]]:
@@ -196,8 +242,8 @@ class Cache:
 
     # -- reading ------------------------------------------------------------------------------
     def lookup(self, path: str) -> Entry:
-        """The entry for ``path``; raises CacheCorrupt if absent or not whole (columns are read
-        separately with :meth:`Entry.read_columns`)."""
+        """The entry for ``path``; raises CacheCorrupt if absent or its header is not whole
+        (tag blocks are read and checked later, by :class:`TagReader`)."""
         file = self.entry_path(path)
         try:
             with open(file, "rb") as fh:
@@ -210,7 +256,7 @@ class Cache:
                 if version != FORMAT_VERSION:
                     raise CacheCorrupt(f"version {version}")
                 header = fh.read(header_len)
-                total = os.fstat(fh.fileno()).st_size
+                st = os.fstat(fh.fileno())
         except FileNotFoundError as exc:
             raise CacheCorrupt("absent") from exc
         except OSError as exc:
@@ -224,28 +270,34 @@ class Cache:
         if entry.path != _key(path):
             raise CacheCorrupt("entry is for another path")
         entry.cache_file = file
+        entry.identity = (st.st_ino, st.st_size, st.st_mtime_ns)
         entry.data_start = _align8(_PREFIX.size + header_len)
-        if total != entry.data_start + entry.payload_len:
+        if st.st_size != entry.data_start + entry.payload_len:
             raise CacheCorrupt("size does not match the header")
-        if entry.payload_len != 24 * sum(n for _, n in entry.tags):
+        if entry.payload_len != _POINT_BYTES * sum(t.facts.n for t in entry.tags):
             raise CacheCorrupt("payload length does not match the tags")
         return entry
 
     # -- writing ------------------------------------------------------------------------------
-    def store(self, entry: Entry, columns: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> bool:
-        """Write ``entry`` with each tag's columns (in ``entry.tags`` order) atomically; return
-        whether it was written. Never raises."""
+    def store(self, entry: Entry, columns: Mapping[str, ScalarColumns]) -> bool:
+        """Write ``entry`` with these columns (its ``tags`` are filled in here) atomically;
+        return whether it was written. Never raises."""
         tmp_name = None
         try:
-            arrays = []
-            crc = 0
-            for (_, n), cols in zip(entry.tags, columns, strict=True):
-                for arr, dtype in zip(cols, _COLUMN_DTYPES, strict=True):
-                    view = np.ascontiguousarray(arr[:n], dtype=dtype)
-                    arrays.append(view)
-                    crc = crc32c.crc32c(memoryview(view).cast("B"), crc)
-            entry.payload_len = sum(a.nbytes for a in arrays)
-            entry.payload_crc = crc
+            blocks = []
+            entry.tags = []
+            for tag, cols in columns.items():
+                raw = (cols.steps, cols.values, cols.wall_times)
+                arrays = [
+                    np.ascontiguousarray(a, dtype=d)
+                    for a, d in zip(raw, _COLUMN_DTYPES, strict=True)
+                ]
+                crc = 0
+                for a in arrays:
+                    crc = crc32c.crc32c(memoryview(a).cast("B"), crc)
+                blocks.extend(arrays)
+                entry.tags.append(CachedTag(tag, cols.facts, crc))
+            entry.payload_len = sum(a.nbytes for a in blocks)
             entry.path = _key(entry.path)
             header = json.dumps(_entry_to_json(entry), ensure_ascii=False).encode("utf-8")
             prefix = _PREFIX.pack(_MAGIC, FORMAT_VERSION, len(header), crc32c.crc32c(header), 0)
@@ -255,8 +307,8 @@ class Cache:
             fd, tmp_name = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=self.directory)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(prefix + header + b"\0" * pad)
-                for arr in arrays:
-                    fh.write(memoryview(arr).cast("B"))
+                for a in blocks:
+                    fh.write(memoryview(a).cast("B"))
             os.replace(tmp_name, target)
             tmp_name = None
             return True
@@ -320,10 +372,37 @@ def _entry_to_json(e: Entry) -> dict:
         "plugins": e.plugins,
         "scan_problems": [_problem_json(p) for p in e.scan_problems],
         "decode_problems": [_problem_json(p) for p in e.decode_problems],
-        "tags": [[t, n] for t, n in e.tags],
+        "tags": [_tag_json(t) for t in e.tags],
         "payload_len": e.payload_len,
-        "payload_crc": e.payload_crc,
     }
+
+
+def _tag_json(t: CachedTag) -> list:
+    f = t.facts
+    bad = list(f.first_non_finite) if f.first_non_finite is not None else None
+    return [t.tag, t.crc, f.n, f.increasing, f.first_step, f.last_step, f.non_finite, bad]
+
+
+def _tag_from(raw: list) -> CachedTag:
+    tag, crc, n, increasing, first, last, non_finite, bad = raw
+    if not isinstance(tag, str) or not isinstance(increasing, bool):
+        raise TypeError("tag")
+    if bad is not None:
+        step, value = bad
+        if not isinstance(value, float):
+            raise TypeError("first non-finite value")
+        bad = (_int(step, -(2**63)), value)
+    facts = ColumnFacts(
+        _int(n),
+        increasing,
+        _int(first, -(2**63)),
+        _int(last, -(2**63)),
+        _int(non_finite),
+        bad,
+    )
+    if (facts.non_finite > 0) != (bad is not None) or facts.non_finite > facts.n:
+        raise ValueError("non-finite facts disagree")
+    return CachedTag(tag, facts, _int(crc))
 
 
 def _int(value, lo: int = 0) -> int:
@@ -345,8 +424,8 @@ def _entry_from_json(d: dict) -> Entry:
         isinstance(k, str) and isinstance(v, str) for k, v in plugins.items()
     ):
         raise TypeError("plugins")
-    tags = [(t, _int(n)) for t, n in d["tags"]]
-    if not all(isinstance(t, str) for t, _ in tags) or len({t for t, _ in tags}) != len(tags):
+    tags = [_tag_from(t) for t in d["tags"]]
+    if len({t.tag for t in tags}) != len(tags):
         raise TypeError("tags")
     offset = _int(d["offset"], 1)
     if [(p, n) for p, n, _ in samples] != sample_blocks(offset):
@@ -366,5 +445,4 @@ def _entry_from_json(d: dict) -> Entry:
         decode_problems=[_problem_from(path, p) for p in d["decode_problems"]],
         tags=tags,
         payload_len=_int(d["payload_len"]),
-        payload_crc=_int(d["payload_crc"]),
     )

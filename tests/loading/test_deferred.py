@@ -1,0 +1,98 @@
+"""A cache hit defers every column: rules read only the tags they ask for, with the same result."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import pytest
+
+from coordlint import parallel
+from coordlint.discover import discover
+from coordlint.loading import load_run
+from coordlint.loading.cache import Cache
+from coordlint.testing import check, write_events
+
+SOFT_CE = "eval/coord_diag/soft_ce"
+MAE = "eval/coord_diag/expected_bin_mae"
+FILLER = [f"train/filler_{i:02d}" for i in range(30)]
+
+
+def _scalars() -> dict:
+    evals = range(100, 2100, 100)
+    curve = [8, 6, 5, 4.2, 4.0, 3.9, 3.8, 4.3, 4.5, 4.6, 4.7, 4.8, 4.9, 5, 5, 5, 5, 5, 5, 5]
+    scalars = {
+        SOFT_CE: dict(zip(evals, curve, strict=True)),
+        MAE: {s: 30.0 / (1 + s / 100) for s in evals},
+        "train/loss": {s: 2.0 / s for s in range(10, 2001, 10)},
+    }
+    for i, tag in enumerate(FILLER):
+        scalars[tag] = {s: float(i) + s / 1000 for s in range(10, 2001, 10)}
+    scalars[FILLER[3]][700] = math.nan  # CL902 finds it without reading the column
+    return scalars
+
+
+def _key(findings) -> list:
+    return sorted((f.code, f.tag or "", f.step or 0, f.message) for f in findings)
+
+
+@pytest.fixture(scope="module")
+def cached_run(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("deferred")
+    write_events(tmp_path / "run", _scalars())
+    (spec,) = discover(tmp_path / "run")
+    cache = Cache(tmp_path / "cache", min_size=0)
+    cold = load_run(spec, cache=cache)
+    return spec, cache, cold
+
+
+def test_warm_check_reads_only_the_tags_rules_ask_for(cached_run) -> None:
+    spec, cache, cold = cached_run
+    expected = _key(check(cold))
+    assert {"CL201", "CL902"} <= {code for code, *_ in expected}
+
+    warm = load_run(spec, cache=cache)
+    assert warm.points == cold.points and warm.tags == cold.tags
+    assert not any(c.loaded for c in warm.scalars.values())
+    assert _key(check(warm)) == expected
+    read = {t for t, c in warm.scalars.items() if c.loaded}
+    assert SOFT_CE in read
+    assert not read & set(FILLER)  # 30 tags no rule looks at stay on disk
+
+
+def test_deferred_columns_equal_decoded_ones(cached_run) -> None:
+    spec, cache, cold = cached_run
+    warm = load_run(spec, cache=cache)
+    for tag in cold.tags:
+        assert warm.series(tag).equals(cold.series(tag))
+        assert warm.wall_times(tag).equals(cold.wall_times(tag))
+
+
+@pytest.mark.parametrize(
+    ("second", "rewritten"),
+    [({s: 1.0 for s in range(50, 80)}, 0), ({s: 1.0 for s in range(30, 80)}, 10)],
+    ids=["continued", "resumed-over-old-steps"],
+)
+def test_two_cached_files_resolve_like_uncached(tmp_path, second, rewritten) -> None:
+    # Files that continue each other stay deferred; overlapping ones are read and resolved.
+    write_events(tmp_path / "run", {"train/loss": {s: 2.0 for s in range(40)}}, start_time=1e9)
+    write_events(tmp_path / "run", {"train/loss": second}, start_time=2e9)
+    (spec,) = discover(tmp_path / "run")
+    assert len(spec.files) == 2
+    cache = Cache(tmp_path / "cache", min_size=0)
+    plain = load_run(spec)
+    load_run(spec, cache=cache)
+    warm = load_run(spec, cache=cache)
+    assert warm.rewritten.get("train/loss", 0) == plain.rewritten.get("train/loss", 0) == rewritten
+    assert warm.scalars["train/loss"].loaded == bool(rewritten)
+    assert warm.series("train/loss").equals(plain.series("train/loss"))
+
+
+def test_cached_runs_cross_a_process_pool_deferred(cached_run) -> None:
+    spec, cache, cold = cached_run
+    with parallel.open_executor("process:2") as pool:
+        (shipped,) = parallel.map_ordered(functools.partial(load_run, cache=cache), [spec], pool)
+    assert not any(c.loaded for c in shipped.scalars.values())
+    assert np.array_equal(shipped.scalars[SOFT_CE].values, cold.scalars[SOFT_CE].values)
+    assert _key(check(shipped)) == _key(check(cold))
