@@ -82,7 +82,10 @@ def open_executor(spec: str | None, jobs: int = 1) -> Iterator[Executor | None]:
         if kind == "serial":
             yield None
         elif kind == "process":
-            with ProcessPoolExecutor(max_workers=n) as pool:
+            busy = n >= (os.cpu_count() or 1)
+            with ProcessPoolExecutor(
+                max_workers=n, initializer=_one_thread_per_worker if busy else None
+            ) as pool:
                 yield pool
         elif kind == "thread":
             with ThreadPoolExecutor(max_workers=n) as pool:
@@ -120,6 +123,13 @@ def open_executor(spec: str | None, jobs: int = 1) -> Iterator[Executor | None]:
         f"unknown --executor {spec!r}: expected serial, process[:N], thread[:N], "
         "dask://HOST:PORT, dask-local[:N] or MODULE:CALLABLE"
     )
+
+
+def _one_thread_per_worker() -> None:
+    """A pool worker's initializer: the workers fill the cores, so no decode thread each."""
+    import coordlint.loading
+
+    coordlint.loading.DECODE_THREAD = False
 
 
 def _distributed() -> Any:

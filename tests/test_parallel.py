@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -133,6 +134,13 @@ def test_open_executor_specs():
         assert ex._max_workers == 3  # --jobs N alone is a process pool of N
     with parallel.open_executor("thread", 4) as ex:
         assert ex._max_workers == 4  # a spec without :N takes --jobs
+    ask = "__import__('coordlint.loading').loading.DECODE_THREAD"
+    cores = os.cpu_count() or 1
+    with parallel.open_executor(f"process:{cores}") as ex:
+        assert ex.submit(eval, ask).result() is False  # the pool fills the cores: no 2nd thread
+    if cores > 1:
+        with parallel.open_executor("process:1") as ex:
+            assert ex.submit(eval, ask).result() is True
     assert list(parallel.map_ordered(abs, [-3, 2, -1], None)) == [3, 2, 1]
 
 

@@ -35,6 +35,10 @@ __all__ = ["CHUNK_SIZE", "Cache", "load_file", "load_path", "load_run"]
 
 #: Bytes read, scanned and decoded at a time.
 CHUNK_SIZE = 4 << 20
+#: Whether a file of more than one window is decoded on a second thread while the next window
+#: is read and scanned. A process pool that already fills every core turns it off in its
+#: workers (:func:`coordlint.parallel.open_executor`): two threads per core only contend.
+DECODE_THREAD = True
 
 
 def load_file(
@@ -257,7 +261,7 @@ class _FileLoader:
         chunk = self.chunk_size
         pos = base  # file offset of buf[0]
         carry = np.empty(0, dtype=np.uint8)
-        threaded = self.size - base > chunk
+        threaded = DECODE_THREAD and self.size - base > chunk
         pool = ThreadPoolExecutor(1, thread_name_prefix="coordlint-decode") if threaded else None
         pending: deque[Future] = deque()
         try:
