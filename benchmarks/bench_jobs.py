@@ -10,6 +10,10 @@ Each run is a hard link to one PyTorch-style event file written by ``bench_load.
 decoded on its own. Times whole ``python -m coordlint check SWEEP -f json`` processes, best of
 ``--repeat``, and checks that every ``--jobs`` gives the same report as ``--jobs 1``. Checks
 run with ``--no-cache`` (every file decoded, as on a first check) unless ``--cache`` is given.
+
+``--pin`` confines ``--jobs N`` to N cores (CPU affinity, as ``taskset`` does), so ``--jobs 1``
+is the serial time on one core and the ratio is the speed-up N cores bring. Unpinned, the
+serial check already uses a second core (its decode thread), so its ratio is smaller.
 """
 
 from __future__ import annotations
@@ -34,18 +38,29 @@ def make_sweep(root: Path, runs: int, scalars: int) -> Path:
     for i in range(runs):
         run_dir = sweep / f"lr{i % 10}" / f"seed{i:03d}"
         run_dir.mkdir(parents=True, exist_ok=True)
-        os.link(source, run_dir / source.name)
+        target = run_dir / source.name
+        if target.exists():  # a sweep from an earlier --dir run: same bytes
+            target.unlink()
+        os.link(source, target)
     return sweep
 
 
-def time_check(sweep: Path, jobs: int, repeat: int, cache: bool) -> tuple[float, bytes]:
+def time_check(
+    sweep: Path, jobs: int, repeat: int, cache: bool, pin: bool = False
+) -> tuple[float, bytes]:
     cmd = [sys.executable, "-m", "coordlint", "check", str(sweep), "--isolated"]
     cmd += ["-f", "json", "--exit-zero", "--jobs", str(jobs)]
     cmd += ["--cache-dir", str(sweep.parent / "_cache")] if cache else ["--no-cache"]
+    cores = sorted(os.sched_getaffinity(0))[:jobs] if pin else None
     best, out = math.inf, b""
     for _ in range(repeat):
         start = time.perf_counter()
-        out = subprocess.run(cmd, check=True, capture_output=True).stdout
+        out = subprocess.run(
+            cmd,
+            check=True,
+            capture_output=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+        ).stdout
         best = min(best, time.perf_counter() - start)
     return best, out
 
@@ -62,6 +77,9 @@ def main() -> None:
         action="store_true",
         help="check with a warm event-file cache (default: --no-cache, every file decoded)",
     )
+    parser.add_argument(
+        "--pin", action="store_true", help="confine --jobs N to N cores (serial = one core)"
+    )
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="coordlint-bench-jobs-"))
     try:
@@ -75,12 +93,14 @@ def main() -> None:
         for jobs in args.jobs:
             if args.cache:
                 time_check(sweep, jobs, 1, cache=True)  # warm it
-            seconds, out = time_check(sweep, jobs, args.repeat, args.cache)
+            seconds, out = time_check(sweep, jobs, args.repeat, args.cache, args.pin)
             serial = serial or (jobs, seconds, out)
             same = "same report" if out == serial[2] else "REPORT DIFFERS"
             speedup = serial[1] / seconds
+            where = f" on {jobs} core{'s' if jobs > 1 else ''}" if args.pin else ""
             print(
-                f"--jobs {jobs}: {seconds:6.2f} s  ({speedup:.2f}x vs --jobs {serial[0]}; {same})"
+                f"--jobs {jobs}{where}: {seconds:6.2f} s  "
+                f"({speedup:.2f}x vs --jobs {serial[0]}; {same})"
             )
     finally:
         if args.dir is None:

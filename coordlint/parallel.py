@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 from coordlint.errors import ConfigError
 
-__all__ = ["EXECUTOR_HELP", "map_ordered", "open_executor", "resolve_jobs"]
+__all__ = ["EXECUTOR_HELP", "map_ordered", "open_executor", "resolve_jobs", "usable_cores"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,11 +55,20 @@ _SCHEDULER = re.compile(r"^(dask|tcp|tls|inproc|ucx)://\S+$")
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. under ``taskset`` or a
+    container's cpuset), else every core of the machine."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def resolve_jobs(jobs: int) -> int:
-    """``--jobs``: a positive worker count, 0 meaning every core."""
+    """``--jobs``: a positive worker count, 0 meaning every usable core."""
     if jobs < 0:
         raise ConfigError(f"--jobs must be 0 (all cores) or a positive number, got {jobs}")
-    return jobs or os.cpu_count() or 1
+    return jobs or usable_cores()
 
 
 @contextlib.contextmanager
@@ -76,13 +85,13 @@ def open_executor(spec: str | None, jobs: int = 1) -> Iterator[Executor | None]:
     counted = _COUNTED.match(spec)
     if counted:
         kind, count = counted.group(1), counted.group(2)
-        n = int(count) if count else (workers if jobs != 1 else (os.cpu_count() or 1))
+        n = int(count) if count else (workers if jobs != 1 else usable_cores())
         if n < 1:
             raise ConfigError(f"--executor {spec}: the worker count must be at least 1")
         if kind == "serial":
             yield None
         elif kind == "process":
-            busy = n >= (os.cpu_count() or 1)
+            busy = n >= usable_cores()
             with ProcessPoolExecutor(
                 max_workers=n, initializer=_one_thread_per_worker if busy else None
             ) as pool:

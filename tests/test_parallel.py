@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import pickle
 import sys
 from pathlib import Path
@@ -135,7 +134,7 @@ def test_open_executor_specs():
     with parallel.open_executor("thread", 4) as ex:
         assert ex._max_workers == 4  # a spec without :N takes --jobs
     ask = "__import__('coordlint.loading').loading.DECODE_THREAD"
-    cores = os.cpu_count() or 1
+    cores = parallel.usable_cores()
     with parallel.open_executor(f"process:{cores}") as ex:
         assert ex.submit(eval, ask).result() is False  # the pool fills the cores: no 2nd thread
     if cores > 1:

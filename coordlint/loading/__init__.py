@@ -29,6 +29,7 @@ from coordlint.loading.events import DecodeState, FileScalars, decode_records
 from coordlint.loading.hf_logs import read_logging_jsonl, read_newest_trainer_state
 from coordlint.loading.run_config import load_run_config
 from coordlint.loading.tfrecord import ScanState, check_start, corrupt_summary, scan_chunk
+from coordlint.parallel import usable_cores
 from coordlint.run import Problem, Run, ScalarColumns, normalise_tag
 
 __all__ = ["CHUNK_SIZE", "Cache", "load_file", "load_path", "load_run"]
@@ -37,8 +38,9 @@ __all__ = ["CHUNK_SIZE", "Cache", "load_file", "load_path", "load_run"]
 CHUNK_SIZE = 4 << 20
 #: Whether a file of more than one window is decoded on a second thread while the next window
 #: is read and scanned. A process pool that already fills every core turns it off in its
-#: workers (:func:`coordlint.parallel.open_executor`): two threads per core only contend.
-DECODE_THREAD = True
+#: workers (:func:`coordlint.parallel.open_executor`): two threads per core only contend. So
+#: does a process confined to one core.
+DECODE_THREAD = usable_cores() > 1
 
 
 def load_file(
