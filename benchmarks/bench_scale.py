@@ -15,7 +15,9 @@ Every number is a whole process, started from a shell the way a user starts it, 
 * warm: the same command again, the cache filled and the file unchanged.
 * append: the cache filled for the file minus its last ~1% of bytes, then the whole file: the
   re-check reads only the appended bytes (restored before every repeat).
-* ``load_run`` alone (in a process), cold and warm, to show the loader without the rules.
+* ``load_run`` alone (in a process), cold and warm, to show the loader without the rules;
+  ``load_run`` plus every rule through the engine (imports and plugin loading done before the
+  clock starts): what each re-check of ``coordlint watch`` costs, and a check as a library.
 * peak memory: ``ru_maxrss`` of the check process (``resource.getrusage(RUSAGE_CHILDREN)`` in a
   fresh wrapper process per measurement) minus that of a process that only imports coordlint's
   CLI, its loaders and rules (numpy, pandas, protobuf) and exits.
@@ -103,12 +105,30 @@ print(time.perf_counter() - t, sum(r.points for r in runs))
 """
 
 
-def load_only(run: Path, cache_dir: str, repeat: int, before=None) -> float:
+_RECHECK = """
+import sys, time
+from coordlint.discover import discover
+from coordlint.loading import load_run
+from coordlint.loading.cache import Cache
+from coordlint.plugins import load_plugins
+from coordlint.testing import check
+cache = Cache(sys.argv[2], min_size=0) if sys.argv[2] != '-' else None
+load_plugins()
+t = time.perf_counter()
+runs = [load_run(spec, cache=cache) for spec in discover(sys.argv[1])]
+findings = check(runs)
+print(time.perf_counter() - t, len(findings))
+"""
+
+
+def load_only(run: Path, cache_dir: str, repeat: int, before=None, script: str = _LOAD) -> float:
     best = math.inf
     for _ in range(repeat):
         if before is not None:
             before()
-        out = subprocess.run([PY, "-c", _LOAD, str(run), cache_dir], capture_output=True, text=True)
+        out = subprocess.run(
+            [PY, "-c", script, str(run), cache_dir], capture_output=True, text=True
+        )
         if out.returncode:
             raise RuntimeError(out.stderr[-1500:])
         best = min(best, float(out.stdout.split()[0]))
@@ -223,6 +243,8 @@ def main() -> None:
         load_cold = load_only(run, str(cache_dir), args.repeat, clear_cache)
         load_nocache = load_only(run, "-", args.repeat)
         load_warm = load_only(run, str(cache_dir), args.repeat)
+        recheck_cold = load_only(run, "-", args.repeat, script=_RECHECK)
+        recheck_warm = load_only(run, str(cache_dir), args.repeat, script=_RECHECK)
 
         # Append: cache the file minus its last ~1%, then re-check the whole file.
         blob_tail = _tail_bytes(event_file, max(size // 100, 1))
@@ -268,6 +290,8 @@ def main() -> None:
             ("load_run only, --no-cache (in-process)", load_nocache, ""),
             ("load_run only, warm (in-process)", load_warm, ""),
             ("load_run only, appended 1% (in-process)", load_append, ""),
+            ("load_run + every rule, no cache (in-process)", recheck_cold, ""),
+            ("load_run + every rule, warm (in-process; watch)", recheck_warm, ""),
         ]
         if rust is not None:
             rows.append(("Rust data server (--checksum), start to all points", rust, ""))
@@ -283,7 +307,10 @@ def main() -> None:
             f"\npeak RSS increase, cold check: {mem:.0f} MB = {mem / cols:.2f}x the decoded "
             f"step+value columns ({cols:.0f} MB; wall times add {n * 8 / 1e6:.0f} MB)"
         )
-        print(f"warm vs cold: check {cold / warm:.1f}x, load_run {load_cold / load_warm:.1f}x")
+        print(
+            f"warm vs cold: check {cold / warm:.1f}x, load_run {load_cold / load_warm:.1f}x, "
+            f"load_run + rules {recheck_cold / recheck_warm:.1f}x"
+        )
         print(
             f"append vs cold: check {cold / append:.1f}x, load_run {load_cold / load_append:.1f}x"
         )
