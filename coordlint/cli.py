@@ -99,6 +99,16 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def _remember_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    from coordlint.loading.cache import parse_size
+
+    try:
+        size = None if value is None else parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return _remember(ctx, param, size)
+
+
 # Plugins and config, shared by every command; read by _setup() from the context.
 plugin_options = [
     click.option(
@@ -267,6 +277,14 @@ def cli() -> None:
     callback=_remember,
     help="Read every event file in full; keep no cache.",
 )
+@click.option(
+    "--cache-max-size",
+    metavar="SIZE",
+    expose_value=False,
+    callback=_remember_size,
+    help="Keep the cache under SIZE (e.g. 500M, 4G; 0: no limit; default 4G), least recently "
+    "used entries deleted first.",
+)
 @with_scale_options
 @with_plugin_options
 def check(
@@ -400,6 +418,7 @@ def _load_options() -> LoadOptions:
         executor=meta.get("coordlint.executor"),
         storage_options=parse_storage_options(meta.get("coordlint.storage_options", ())),
         cache_dir=cache_dir,
+        cache_max_size=meta.get("coordlint.cache_max_size"),
     )
 
 
@@ -560,8 +579,26 @@ watch_command.params[3:3] = [
     p
     for p in check.params
     if p.name in {"fail_on", "select", "ignore", "extend_select", "extend_ignore", "color"}
-    or p.name in {"cache_dir", "no_cache"}
+    or p.name in {"cache_dir", "no_cache", "cache_max_size"}
 ]
+
+
+@cli.command("clean")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The cache directory to empty (default: the user cache dir).",
+)
+def clean_command(cache_dir: Path | None) -> int:
+    """Delete the cache of decoded event files."""
+    from coordlint.loading.cache import Cache, default_cache_dir
+
+    directory = cache_dir or default_cache_dir()
+    count, size = Cache(directory).clear()
+    click.echo(
+        f"coordlint: removed {count} cache file(s), {size / 2**20:.1f} MiB, from {directory}"
+    )
+    return 0
 
 
 def main() -> None:

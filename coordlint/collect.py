@@ -26,12 +26,14 @@ __all__ = ["LoadOptions", "collect_runs"]
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How runs load. ``cache_dir`` ``None`` means no cache."""
+    """How runs load. ``cache_dir`` ``None`` means no cache; ``cache_max_size`` ``None``, the
+    cache's default limit (0: none)."""
 
     jobs: int = 1
     executor: str | None = None
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
+    cache_max_size: int | None = None
 
 
 _FROM_OPTIONS: Any = object()
@@ -54,7 +56,7 @@ def collect_runs(
     with contextlib.ExitStack() as stack:
         if executor is _FROM_OPTIONS:
             executor = stack.enter_context(open_executor(options.executor, options.jobs))
-        loaded = map_ordered(_loader(options.cache_dir), specs, executor)
+        loaded = map_ordered(_loader(options), specs, executor)
         for spec, run in progress(zip(specs, loaded, strict=True), len(specs), "loading runs"):
             if names.count(spec.name) > 1:  # same name from two arguments: use the path as given
                 run.name = str(spec.path)
@@ -75,9 +77,10 @@ def _specs(arguments: Sequence[str], storage_options: Mapping[str, Any]) -> list
     return specs
 
 
-def _loader(cache_dir: Path | None) -> Callable[[RunSpec], Run]:
-    if cache_dir is None:
+def _loader(options: LoadOptions) -> Callable[[RunSpec], Run]:
+    if options.cache_dir is None:
         return load_run
-    from coordlint.loading.cache import Cache
+    from coordlint.loading.cache import DEFAULT_MAX_SIZE, Cache
 
-    return functools.partial(load_run, cache=Cache(cache_dir))
+    limit = DEFAULT_MAX_SIZE if options.cache_max_size is None else options.cache_max_size
+    return functools.partial(load_run, cache=Cache(options.cache_dir, max_size=limit))

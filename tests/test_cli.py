@@ -267,3 +267,21 @@ def test_summary_command_prints_the_table_in_each_format():
     csv = runner.invoke(cli, ["summary", "--isolated", *examples, "--format", "csv"])
     assert csv.output.splitlines()[0].startswith("model,max_train_step,max_eval_step")
     assert runner.invoke(cli, ["summary", "/no/such/run"]).exit_code == 2
+
+
+def test_clean_empties_the_cache_and_a_bad_cache_size_exits_2(tmp_path):
+    from coordlint.loading.cache import Cache
+
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    (cache_dir / "a.clc").write_bytes(b"x" * 2048)
+    (cache_dir / "keep.txt").write_text("not ours")
+    result = CliRunner().invoke(cli, ["clean", "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 0, result.output
+    assert "removed 1 cache file(s)" in result.output
+    assert [p.name for p in cache_dir.iterdir()] == ["keep.txt"]
+    assert Cache(cache_dir).clear() == (0, 0)
+
+    bad = CliRunner().invoke(cli, ["check", str(tmp_path), "--cache-max-size", "lots"])
+    assert bad.exit_code == 2
+    assert "'lots' is not a size" in bad.output

@@ -41,6 +41,12 @@ points are decoded again from the event file and a corrupt entry is deleted.
 * otherwise the bytes from the cached offset on are read and decoded: an appended file reads
   only what was appended.
 
+**Size.** The directory is kept under ``max_size`` bytes (``--cache-max-size``, default
+:data:`DEFAULT_MAX_SIZE`): after each write, the entries used longest ago go first. Use is
+marked on the entry's access time (set on every lookup; its modification time, which a read
+checks, is left alone). A file whose entry alone would exceed the limit is not cached.
+``coordlint clean`` empties the directory.
+
 *Not* detected: a change before the offset that keeps the size (or grows the file) and misses
 every sampled block, e.g. one record rewritten in place in the middle of a large file with the
 mtime restored, or a same-size rewrite with the mtime preserved. Writers of event files only
@@ -53,8 +59,10 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +73,7 @@ import numpy as np
 from coordlint.loading import source
 from coordlint.run import Arrays, ColumnFacts, Problem, ScalarColumns
 
-__all__ = ["Cache", "CachedTag", "Entry", "default_cache_dir"]
+__all__ = ["DEFAULT_MAX_SIZE", "Cache", "CachedTag", "Entry", "default_cache_dir", "parse_size"]
 
 FORMAT_VERSION = 2
 _MAGIC = b"CLCACHE\0"
@@ -74,6 +82,10 @@ _SAMPLE = 4096
 _SAMPLES_BETWEEN = 6
 #: Files smaller than this are not cached by default: reading them is as fast as the cache.
 DEFAULT_MIN_SIZE = 1 << 20
+#: The cache directory's size limit by default: a few 10M-point runs or hundreds of small ones.
+DEFAULT_MAX_SIZE = 4 << 30
+#: A temporary file this old is left over from a writer that died: removed when pruning.
+_STALE_TMP_SECONDS = 3600
 _COLUMN_DTYPES = (np.dtype("<i8"), np.dtype("<f8"), np.dtype("<f8"))
 _POINT_BYTES = sum(d.itemsize for d in _COLUMN_DTYPES)
 
@@ -227,12 +239,30 @@ def sample_blocks(offset: int) -> list[tuple[int, int]]:
     return blocks
 
 
-class Cache:
-    """A directory of cache entries (created on the first write)."""
+def parse_size(text: str) -> int:
+    """``--cache-max-size``: bytes, or a number with K, M, G or T (powers of 1024; a trailing
+    ``B``/``iB`` is allowed). ``0`` means no limit. Raises ValueError."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
+    if match is None:
+        raise ValueError(f"{text!r} is not a size (e.g. 500M, 4G, 0 for no limit)")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** " KMGT".index(unit or " "))
 
-    def __init__(self, directory: str | Path, *, min_size: int = DEFAULT_MIN_SIZE) -> None:
+
+class Cache:
+    """A directory of cache entries (created on the first write), at most ``max_size`` bytes
+    (0: no limit)."""
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        min_size: int = DEFAULT_MIN_SIZE,
+        max_size: int = DEFAULT_MAX_SIZE,
+    ) -> None:
         self.directory = Path(directory)
         self.min_size = min_size
+        self.max_size = max_size
         #: Why the last writes failed, for --debug style reporting; writes never raise.
         self.write_errors: list[str] = []
 
@@ -257,6 +287,8 @@ class Cache:
                     raise CacheCorrupt(f"version {version}")
                 header = fh.read(header_len)
                 st = os.fstat(fh.fileno())
+                with contextlib.suppress(OSError):  # mark the use, for pruning (see above)
+                    os.utime(fh.fileno(), ns=(time.time_ns(), st.st_mtime_ns))
         except FileNotFoundError as exc:
             raise CacheCorrupt("absent") from exc
         except OSError as exc:
@@ -298,6 +330,8 @@ class Cache:
                 blocks.extend(arrays)
                 entry.tags.append(CachedTag(tag, cols.facts, crc))
             entry.payload_len = sum(a.nbytes for a in blocks)
+            if self.max_size and entry.payload_len > self.max_size:
+                return False  # alone larger than the whole cache may be
             entry.path = _key(entry.path)
             header = json.dumps(_entry_to_json(entry), ensure_ascii=False).encode("utf-8")
             prefix = _PREFIX.pack(_MAGIC, FORMAT_VERSION, len(header), crc32c.crc32c(header), 0)
@@ -311,6 +345,7 @@ class Cache:
                     fh.write(memoryview(a).cast("B"))
             os.replace(tmp_name, target)
             tmp_name = None
+            self.prune(keep=target)
             return True
         except (OSError, ValueError, TypeError) as exc:
             self.write_errors.append(f"{entry.path}: {exc}")
@@ -319,6 +354,53 @@ class Cache:
             if tmp_name is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
+
+    def prune(self, keep: Path | None = None) -> int:
+        """Delete the entries used longest ago until the directory is within ``max_size``, and
+        temporary files left by writers that died; return how many files were deleted."""
+        now = time.time()
+        entries, total, deleted = [], 0, 0
+        try:
+            listing = list(os.scandir(self.directory))
+        except OSError:
+            return 0
+        for item in listing:
+            try:
+                st = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if item.name.endswith(".tmp") and now - st.st_mtime > _STALE_TMP_SECONDS:
+                with contextlib.suppress(OSError):
+                    os.unlink(item.path)
+                    deleted += 1
+            elif item.name.endswith(".clc"):
+                entries.append((st.st_atime, item.path, st.st_size))
+                total += st.st_size
+        if not self.max_size or total <= self.max_size:
+            return deleted
+        entries.sort()
+        for _, path, size in entries:
+            if total <= self.max_size:
+                break
+            if keep is not None and path == str(keep):
+                continue
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                deleted += 1
+                total -= size
+        return deleted
+
+    def clear(self) -> tuple[int, int]:
+        """Delete every entry and temporary file; return how many and their bytes."""
+        count = size = 0
+        with contextlib.suppress(OSError):
+            for item in os.scandir(self.directory):
+                if item.name.endswith((".clc", ".tmp")) and item.is_file(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        n = item.stat(follow_symlinks=False).st_size
+                        os.unlink(item.path)
+                        count, size = count + 1, size + n
+        return count, size
 
     def discard(self, path: str) -> None:
         with contextlib.suppress(OSError):

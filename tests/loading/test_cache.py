@@ -310,3 +310,50 @@ def test_entry_replaced_after_lookup_is_not_read(tmp_path, base, cache) -> None:
     entry.write_bytes(bytes(blob))
     _same(got, load_file(path))
     assert entry.read_bytes() == blob
+
+
+# -- size limit -----------------------------------------------------------------------------------
+
+
+def _entries(cache) -> set[str]:
+    return {p.name for p in cache.directory.glob("*.clc")}
+
+
+def test_cache_keeps_under_its_limit_dropping_least_recently_used(tmp_path, base) -> None:
+    paths = [_put(tmp_path, base, f"events.out.tfevents.{i}.host") for i in range(3)]
+    unlimited = Cache(tmp_path / "c", min_size=0, max_size=0)
+    load_file(paths[0], cache=unlimited)
+    entry_size = unlimited.entry_path(str(paths[0])).stat().st_size
+    cache = Cache(tmp_path / "c", min_size=0, max_size=2 * entry_size + entry_size // 2)
+    load_file(paths[1], cache=cache)
+    names = [cache.entry_path(str(p)).name for p in paths]
+    old = cache.entry_path(str(paths[0]))
+    os.utime(old, ns=(1, old.stat().st_mtime_ns))  # used long ago
+    assert load_file(paths[1], cache=cache).cache_status == "hit"  # marks its use
+    load_file(paths[2], cache=cache)  # a third entry: over the limit, the oldest goes
+    assert _entries(cache) == {names[1], names[2]}
+    assert load_file(paths[1], cache=cache).cache_status == "hit"
+    assert load_file(paths[0], cache=cache).cache_status == "miss"
+
+
+def test_an_entry_larger_than_the_limit_is_not_written(tmp_path, base) -> None:
+    path = _put(tmp_path, base)
+    cache = Cache(tmp_path / "c", min_size=0, max_size=64)
+    _same(load_file(path, cache=cache), load_file(path))
+    assert load_file(path, cache=cache).cache_status == "miss"
+    assert not _entries(cache)
+
+
+def test_prune_removes_temporary_files_of_dead_writers(tmp_path, base) -> None:
+    cache = Cache(tmp_path / "c", min_size=0)
+    cache.directory.mkdir()
+    dead, live = cache.directory / "x.clc.1.tmp", cache.directory / "y.clc.2.tmp"
+    dead.write_bytes(b"partial")
+    live.write_bytes(b"being written")
+    os.utime(dead, (1, 1))
+    load_file(_put(tmp_path, base), cache=cache)
+    assert not dead.exists() and live.exists()
+    entries = list(cache.directory.glob("*.clc"))
+    expected = (1 + len(entries), sum(p.stat().st_size for p in [live, *entries]))
+    assert cache.clear() == expected
+    assert not any(cache.directory.iterdir())
