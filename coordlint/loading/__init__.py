@@ -154,11 +154,6 @@ class _FileLoader:
             samples = make_samples(self.file, offset)
         except (OSError, ValueError):
             return
-        columns = {}
-        for tag, n in counts.items():
-            if n:
-                full = result[tag]
-                columns[tag] = full if len(full) == n else _prefix(full, n)
         new = Entry(
             path=self.file,
             size=stat.size,
@@ -172,8 +167,20 @@ class _FileLoader:
             plugins=state.plugins,
             scan_problems=scan_problems,
             decode_problems=decode_problems,
-            tags=[],
         )
+        if entry is not None:  # a grown file: append only the points decoded since
+            delta = {}
+            for tag, n in counts.items():
+                k = n - len(self.cached.get(tag, ()))
+                if k > 0:
+                    delta[tag] = self.columns[tag].columns(k)
+            if self.cache.append(entry, new, delta):
+                return
+        columns = {}
+        for tag, n in counts.items():
+            if n:
+                full = result[tag]
+                columns[tag] = full if len(full) == n else _prefix(full, n)
         self.cache.store(new, columns)
 
     def _snapshot(self):

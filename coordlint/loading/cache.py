@@ -8,29 +8,35 @@ file is *not* included, so it is re-tried next time), the points decoded before 
 raw tag (step, value, wall time), the damage found there, and the decoder's carried state (TF2
 tag plugins, header count, first wall time, corrupt-record count).
 
-Layout (no pickle)::
+Layout (no pickle): a prefix, then one or more *segments*, each the points decoded since the
+previous one::
 
-    b"CLCACHE\\0" | u32 format version | u32 header length | u32 crc32c(header) | u32 0
-    | header: UTF-8 JSON | zero padding to 8 bytes
-    | payload: for each tag in header order, one block: steps int64[n], values float64[n],
-      walls float64[n]
+    b"CLCACHE\\0" | u32 format version | u32 0 | u64 random entry id
+    segment: u32 header length | u32 crc32c(header) | u64 payload length
+             | header: UTF-8 JSON | zero padding to 8 bytes
+             | payload: per tag in header order, one block: steps int64[n], values float64[n],
+               walls float64[n]
 
-The header carries the payload's length and, per tag, the block's crc32c and the column's
-:class:`~coordlint.run.ColumnFacts` (point count, whether its steps increase, first and last
-step, non-finite values). Entries are written to a temporary file and renamed into place
-(atomic), so a reader sees a whole old entry or a whole new one.
+A segment's header holds the whole decoder state at its offset and, per tag, its block's crc32c
+and :class:`~coordlint.run.ColumnFacts` (point count, whether the steps increase, first and
+last step, non-finite values). A new entry is written to a temporary file and renamed into
+place (atomic). A file that grew appends one segment with only the new points (under an
+exclusive lock, checking nobody else wrote meanwhile), so re-checking a live run never
+rewrites what is cached; after :data:`MAX_SEGMENTS` the entry is written afresh in one segment.
+A reader takes the last whole segment: a torn append is as if it never happened.
 
-**Only what rules read is read.** A hit reads the header alone: every tag becomes a *deferred*
-column (:meth:`Entry.deferred_columns`) whose block is read, and checked against its crc32c,
-the first time a rule touches its arrays. Counting points, resolving steps and looking for
-NaNs use the facts, so re-checking an unchanged 10M-point run reads a few tags, not 240 MB.
+**Only what rules read is read.** A hit reads the segment headers alone: every tag becomes a
+*deferred* column (:meth:`Entry.deferred_columns`) whose blocks are read, and checked against
+their crc32c, the first time a rule touches its arrays. Counting points, resolving steps and
+looking for NaNs use the facts, so re-checking an unchanged 10M-point run reads a few tags, not
+240 MB.
 
-**The cache is never trusted over the data.** An entry is used only when its header reads back
-whole: right magic, version and path, header checksum, lengths that add up, values of the
-right types; anything else (truncated, garbage, a flipped byte, an older version, unreadable)
-is discarded and the file re-read from the start, never a crash. A tag block that fails its
-checksum when it is read (or an entry replaced meanwhile) is not believed either: that tag's
-points are decoded again from the event file and a corrupt entry is deleted.
+**The cache is never trusted over the data.** An entry is used only when its first segment's
+header reads back whole: right magic, version and path, header checksum, lengths that add up,
+values of the right types; anything else (truncated, garbage, a flipped byte, an older version,
+unreadable) is discarded and the file re-read from the start, never a crash. A tag block that
+fails its checksum when it is read (or an entry replaced meanwhile) is not believed either:
+that tag's points are decoded again from the event file and a corrupt entry is deleted.
 
 **What is detected about the event file** (:meth:`Cache.lookup` → :meth:`Entry.valid_for`):
 
@@ -43,9 +49,8 @@ points are decoded again from the event file and a corrupt entry is deleted.
 
 **Size.** The directory is kept under ``max_size`` bytes (``--cache-max-size``, default
 :data:`DEFAULT_MAX_SIZE`): after each write, the entries used longest ago go first. Use is
-marked on the entry's access time (set on every lookup; its modification time, which a read
-checks, is left alone). A file whose entry alone would exceed the limit is not cached.
-``coordlint clean`` empties the directory.
+marked on the entry's access time (set on every lookup). A file whose entry alone would exceed
+the limit is not cached. ``coordlint clean`` empties the directory.
 
 *Not* detected: a change before the offset that keeps the size (or grows the file) and misses
 every sampled block, e.g. one record rewritten in place in the middle of a large file with the
@@ -73,17 +78,25 @@ import numpy as np
 from coordlint.loading import source
 from coordlint.run import Arrays, ColumnFacts, Problem, ScalarColumns
 
+try:
+    import fcntl
+except ImportError:  # Windows: appends are not locked against a concurrent writer
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = ["DEFAULT_MAX_SIZE", "Cache", "CachedTag", "Entry", "default_cache_dir", "parse_size"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _MAGIC = b"CLCACHE\0"
-_PREFIX = struct.Struct("<8sIIII")
+_PREFIX = struct.Struct("<8sII8s")
+_SEGMENT = struct.Struct("<IIQ")
 _SAMPLE = 4096
 _SAMPLES_BETWEEN = 6
 #: Files smaller than this are not cached by default: reading them is as fast as the cache.
 DEFAULT_MIN_SIZE = 1 << 20
 #: The cache directory's size limit by default: a few 10M-point runs or hundreds of small ones.
 DEFAULT_MAX_SIZE = 4 << 30
+#: Appended segments an entry may hold before it is written afresh in one.
+MAX_SEGMENTS = 64
 #: A temporary file this old is left over from a writer that died: removed when pruning.
 _STALE_TMP_SECONDS = 3600
 _COLUMN_DTYPES = (np.dtype("<i8"), np.dtype("<f8"), np.dtype("<f8"))
@@ -105,7 +118,7 @@ class CacheCorrupt(Exception):
 
 @dataclass(frozen=True)
 class CachedTag:
-    """One tag of an entry: its column's facts and the crc32c of its block."""
+    """One tag's block in a segment: its column's facts and the block's crc32c."""
 
     tag: str
     facts: ColumnFacts
@@ -128,12 +141,14 @@ class Entry:
     plugins: dict[str, str]
     scan_problems: list[Problem]
     decode_problems: list[Problem]
-    tags: list[CachedTag]  # payload order
-    payload_len: int = 0
-    data_start: int = 0
+    #: Every tag block of every segment, in file order, with the block's position in the entry.
+    blocks: list[tuple[CachedTag, int]] = field(default_factory=list)
+    segments: int = 0
+    #: Where the last whole segment ends: the next segment is appended there.
+    end: int = 0
     cache_file: Path | None = field(default=None, repr=False)
-    #: (inode, size, mtime) of the entry file when it was read: a block is read only from it.
-    identity: tuple[int, int, int] = (0, 0, 0)
+    #: (device, inode, entry id) of the entry file: blocks are read only from that one.
+    identity: tuple[int, int, bytes] = (0, 0, b"")
 
     def valid_for(self, stat: source.FileStat) -> str | None:
         """None if the event file still starts with the cached bytes, else why not."""
@@ -151,37 +166,53 @@ class Entry:
             return "unreadable"
         return None
 
-    def deferred_columns(self, event_file: str) -> dict[str, ScalarColumns]:
-        """Every tag as a deferred column: its block is read when a rule first needs it."""
-        assert self.cache_file is not None
-        out = {}
-        at = self.data_start
-        for t in self.tags:
-            reader = TagReader(
-                str(self.cache_file), self.identity, at, t.facts.n, t.crc, event_file, t.tag
-            )
-            out[t.tag] = ScalarColumns.deferred(t.facts, reader)
-            at += _POINT_BYTES * t.facts.n
+    def counts(self) -> dict[str, int]:
+        """Each tag's cached points, in order of first appearance."""
+        out: dict[str, int] = {}
+        for t, _ in self.blocks:
+            out[t.tag] = out.get(t.tag, 0) + t.facts.n
         return out
+
+    def deferred_columns(self, event_file: str) -> dict[str, ScalarColumns]:
+        """Every tag as a deferred column: its blocks are read when a rule first needs them."""
+        assert self.cache_file is not None
+        parts: dict[str, list[ScalarColumns]] = {}
+        skip: dict[str, int] = {}
+        for t, at in self.blocks:
+            reader = TagReader(
+                str(self.cache_file),
+                self.identity,
+                at,
+                t.facts.n,
+                t.crc,
+                event_file,
+                t.tag,
+                skip.get(t.tag, 0),
+            )
+            parts.setdefault(t.tag, []).append(ScalarColumns.deferred(t.facts, reader))
+            skip[t.tag] = skip.get(t.tag, 0) + t.facts.n
+        return {tag: ScalarColumns.concat(p) for tag, p in parts.items()}
 
 
 @dataclass(frozen=True)
 class TagReader:
-    """Reads one tag's block from a cache entry (a deferred column's loader; picklable).
+    """Reads one tag block from a cache entry (a deferred column's loader; picklable).
 
     A block that does not read back whole, or an entry replaced since it was looked up, is not
-    believed: the tag's points are decoded again from the event file. Its first ``n`` points in
-    record order are the cached ones, since the bytes before the cached offset were checked
-    unchanged. A corrupt entry is deleted, so the next check writes it afresh.
+    believed: the tag's points are decoded again from the event file (the block holds its
+    points ``skip`` to ``skip + n`` in record order; the bytes before the cached offset were
+    checked unchanged, so those are the cached ones). A corrupt entry is deleted, so the next
+    check writes it afresh.
     """
 
     entry_file: str
-    identity: tuple[int, int, int]
+    identity: tuple[int, int, bytes]
     start: int
     n: int
     crc: int
     event_file: str
     tag: str
+    skip: int = 0
 
     def __call__(self) -> Arrays:
         try:
@@ -198,7 +229,8 @@ class TagReader:
         try:
             with open(self.entry_file, "rb") as fh:
                 st = os.fstat(fh.fileno())
-                if (st.st_ino, st.st_size, st.st_mtime_ns) != self.identity:
+                prefix = fh.read(_PREFIX.size)
+                if (st.st_dev, st.st_ino, prefix[-8:]) != self.identity:
                     raise CacheCorrupt("replaced")
                 fh.seek(self.start)
                 if fh.readinto(memoryview(block)) != len(block):
@@ -216,13 +248,13 @@ class TagReader:
         from coordlint.loading import load_file  # the loader imports this module
 
         cols = load_file(self.event_file).columns.get(self.tag)
-        if cols is None or len(cols) < self.n:
+        a, b = self.skip, self.skip + self.n
+        if cols is None or len(cols) < b:
             raise RuntimeError(
                 f"{self.event_file} changed while it was being checked: {self.tag} no longer "
-                f"has the {self.n} points read before; check it again"
+                f"has the {b} points read before; check it again"
             )
-        n = self.n
-        return cols.steps[:n], cols.values[:n], cols.wall_times[:n]
+        return cols.steps[a:b], cols.values[a:b], cols.wall_times[a:b]
 
 
 def sample_blocks(offset: int) -> list[tuple[int, int]]:
@@ -272,77 +304,51 @@ class Cache:
 
     # -- reading ------------------------------------------------------------------------------
     def lookup(self, path: str) -> Entry:
-        """The entry for ``path``; raises CacheCorrupt if absent or its header is not whole
-        (tag blocks are read and checked later, by :class:`TagReader`)."""
+        """The entry for ``path`` as of its last whole segment; raises CacheCorrupt if absent or
+        if not even its first segment's header reads back whole (tag blocks are read and
+        checked later, by :class:`TagReader`)."""
         file = self.entry_path(path)
         try:
             with open(file, "rb") as fh:
                 prefix = fh.read(_PREFIX.size)
                 if len(prefix) != _PREFIX.size:
                     raise CacheCorrupt("truncated prefix")
-                magic, version, header_len, header_crc, _ = _PREFIX.unpack(prefix)
+                magic, version, _, entry_id = _PREFIX.unpack(prefix)
                 if magic != _MAGIC:
                     raise CacheCorrupt("bad magic")
                 if version != FORMAT_VERSION:
                     raise CacheCorrupt(f"version {version}")
-                header = fh.read(header_len)
                 st = os.fstat(fh.fileno())
                 with contextlib.suppress(OSError):  # mark the use, for pruning (see above)
                     os.utime(fh.fileno(), ns=(time.time_ns(), st.st_mtime_ns))
+                entry = _read_segments(fh, st.st_size)
         except FileNotFoundError as exc:
             raise CacheCorrupt("absent") from exc
         except OSError as exc:
             raise CacheCorrupt(f"unreadable: {exc}") from exc
-        if len(header) != header_len or crc32c.crc32c(header) != header_crc:
-            raise CacheCorrupt("header checksum mismatch")
-        try:
-            entry = _entry_from_json(json.loads(header.decode("utf-8")))
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
-            raise CacheCorrupt(f"bad header: {exc}") from exc
         if entry.path != _key(path):
             raise CacheCorrupt("entry is for another path")
         entry.cache_file = file
-        entry.identity = (st.st_ino, st.st_size, st.st_mtime_ns)
-        entry.data_start = _align8(_PREFIX.size + header_len)
-        if st.st_size != entry.data_start + entry.payload_len:
-            raise CacheCorrupt("size does not match the header")
-        if entry.payload_len != _POINT_BYTES * sum(t.facts.n for t in entry.tags):
-            raise CacheCorrupt("payload length does not match the tags")
+        entry.identity = (st.st_dev, st.st_ino, entry_id)
         return entry
 
     # -- writing ------------------------------------------------------------------------------
     def store(self, entry: Entry, columns: Mapping[str, ScalarColumns]) -> bool:
-        """Write ``entry`` with these columns (its ``tags`` are filled in here) atomically;
-        return whether it was written. Never raises."""
+        """Write ``entry`` with these columns as a new entry, atomically; return whether it was
+        written. Never raises."""
         tmp_name = None
         try:
-            blocks = []
-            entry.tags = []
-            for tag, cols in columns.items():
-                raw = (cols.steps, cols.values, cols.wall_times)
-                arrays = [
-                    np.ascontiguousarray(a, dtype=d)
-                    for a, d in zip(raw, _COLUMN_DTYPES, strict=True)
-                ]
-                crc = 0
-                for a in arrays:
-                    crc = crc32c.crc32c(memoryview(a).cast("B"), crc)
-                blocks.extend(arrays)
-                entry.tags.append(CachedTag(tag, cols.facts, crc))
-            entry.payload_len = sum(a.nbytes for a in blocks)
-            if self.max_size and entry.payload_len > self.max_size:
+            segment, payload_len = _segment(entry, columns)
+            if self.max_size and payload_len > self.max_size:
                 return False  # alone larger than the whole cache may be
-            entry.path = _key(entry.path)
-            header = json.dumps(_entry_to_json(entry), ensure_ascii=False).encode("utf-8")
-            prefix = _PREFIX.pack(_MAGIC, FORMAT_VERSION, len(header), crc32c.crc32c(header), 0)
-            pad = _align8(len(prefix) + len(header)) - len(prefix) - len(header)
+            prefix = _PREFIX.pack(_MAGIC, FORMAT_VERSION, 0, os.urandom(8))
             self.directory.mkdir(parents=True, exist_ok=True)
             target = self.entry_path(entry.path)
             fd, tmp_name = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=self.directory)
             with os.fdopen(fd, "wb") as fh:
-                fh.write(prefix + header + b"\0" * pad)
-                for a in blocks:
-                    fh.write(memoryview(a).cast("B"))
+                fh.write(prefix)
+                for part in segment:
+                    fh.write(part)
             os.replace(tmp_name, target)
             tmp_name = None
             self.prune(keep=target)
@@ -354,6 +360,38 @@ class Cache:
             if tmp_name is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
+
+    def append(self, base: Entry, entry: Entry, new: Mapping[str, ScalarColumns]) -> bool:
+        """Append a segment to ``base``'s entry file: ``entry``'s state with only the points
+        decoded since ``base`` (``new``). False, writing nothing, when the entry has too many
+        segments or is no longer the one ``base`` was read from (then :meth:`store` the whole).
+        Never raises."""
+        if base.cache_file is None or base.segments >= MAX_SEGMENTS:
+            return False
+        try:
+            segment, payload_len = _segment(entry, new)
+            if self.max_size and base.end + payload_len > self.max_size:
+                return False
+            with open(base.cache_file, "r+b") as fh:
+                if fcntl is not None:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # released when fh closes
+                st = os.fstat(fh.fileno())
+                here = os.stat(base.cache_file)
+                entry_id = fh.read(_PREFIX.size)[-8:]
+                if (
+                    (st.st_dev, st.st_ino, entry_id) != base.identity
+                    or (here.st_dev, here.st_ino) != (st.st_dev, st.st_ino)
+                    or st.st_size != base.end
+                ):
+                    return False  # replaced, appended to or torn since it was read
+                fh.seek(base.end)
+                for part in segment:
+                    fh.write(part)
+            self.prune(keep=base.cache_file)
+            return True
+        except (OSError, ValueError, TypeError) as exc:
+            self.write_errors.append(f"{entry.path}: {exc}")
+            return False
 
     def prune(self, keep: Path | None = None) -> int:
         """Delete the entries used longest ago until the directory is within ``max_size``, and
@@ -440,7 +478,70 @@ def _problem_from(file: str, raw: list) -> Problem:
     return Problem(file, kind, message, offset, skipped)
 
 
-def _entry_to_json(e: Entry) -> dict:
+def _segment(entry: Entry, columns: Mapping[str, ScalarColumns]) -> tuple[list, int]:
+    """A segment's bytes (as parts to write) holding ``entry``'s state and these columns, and
+    its payload's length."""
+    blocks = []
+    tags = []
+    for tag, cols in columns.items():
+        raw = (cols.steps, cols.values, cols.wall_times)
+        arrays = [
+            np.ascontiguousarray(a, dtype=d) for a, d in zip(raw, _COLUMN_DTYPES, strict=True)
+        ]
+        crc = 0
+        for a in arrays:
+            crc = crc32c.crc32c(memoryview(a).cast("B"), crc)
+        blocks.extend(memoryview(a).cast("B") for a in arrays)
+        tags.append(CachedTag(tag, cols.facts, crc))
+    payload_len = sum(len(b) for b in blocks)
+    entry.path = _key(entry.path)
+    header = json.dumps(_entry_to_json(entry, tags), ensure_ascii=False).encode("utf-8")
+    pad = _align8(_SEGMENT.size + len(header)) - _SEGMENT.size - len(header)
+    start = _SEGMENT.pack(len(header), crc32c.crc32c(header), payload_len)
+    return [start + header + b"\0" * pad, *blocks], payload_len
+
+
+def _read_segments(fh, size: int) -> Entry:
+    """The state of the last whole segment from ``fh`` (just past the prefix), with the blocks
+    of every segment up to it. A damaged or torn segment after the first ends the entry there."""
+    entry = None
+    blocks: list[tuple[CachedTag, int]] = []
+    pos = _PREFIX.size
+    segments = 0
+    while True:
+        fh.seek(pos)
+        start = fh.read(_SEGMENT.size)
+        if len(start) != _SEGMENT.size:
+            break
+        header_len, header_crc, payload_len = _SEGMENT.unpack(start)
+        header = fh.read(header_len)
+        data_start = _align8(pos + _SEGMENT.size + header_len)
+        if (
+            len(header) != header_len
+            or crc32c.crc32c(header) != header_crc
+            or data_start + payload_len > size
+        ):
+            break
+        try:
+            state, tags = _entry_from_json(json.loads(header.decode("utf-8")))
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            if entry is None:
+                raise CacheCorrupt(f"bad header: {exc}") from exc
+            break
+        if payload_len != _POINT_BYTES * sum(t.facts.n for t in tags):
+            break
+        at = data_start
+        for t in tags:
+            blocks.append((t, at))
+            at += _POINT_BYTES * t.facts.n
+        entry, pos, segments = state, data_start + payload_len, segments + 1
+    if entry is None:
+        raise CacheCorrupt("no whole segment")
+    entry.blocks, entry.segments, entry.end = blocks, segments, pos
+    return entry
+
+
+def _entry_to_json(e: Entry, tags: list[CachedTag]) -> dict:
     return {
         "path": e.path,
         "size": e.size,
@@ -454,8 +555,7 @@ def _entry_to_json(e: Entry) -> dict:
         "plugins": e.plugins,
         "scan_problems": [_problem_json(p) for p in e.scan_problems],
         "decode_problems": [_problem_json(p) for p in e.decode_problems],
-        "tags": [_tag_json(t) for t in e.tags],
-        "payload_len": e.payload_len,
+        "tags": [_tag_json(t) for t in tags],
     }
 
 
@@ -493,7 +593,7 @@ def _int(value, lo: int = 0) -> int:
     return value
 
 
-def _entry_from_json(d: dict) -> Entry:
+def _entry_from_json(d: dict) -> tuple[Entry, list[CachedTag]]:
     path = d["path"]
     if not isinstance(path, str):
         raise TypeError("path")
@@ -512,7 +612,7 @@ def _entry_from_json(d: dict) -> Entry:
     offset = _int(d["offset"], 1)
     if [(p, n) for p, n, _ in samples] != sample_blocks(offset):
         raise ValueError("samples do not match the offset")
-    return Entry(
+    entry = Entry(
         path=path,
         size=_int(d["size"]),
         mtime_ns=_int(d["mtime_ns"], -(2**63)),
@@ -525,6 +625,5 @@ def _entry_from_json(d: dict) -> Entry:
         plugins=plugins,
         scan_problems=[_problem_from(path, p) for p in d["scan_problems"]],
         decode_problems=[_problem_from(path, p) for p in d["decode_problems"]],
-        tags=tags,
-        payload_len=_int(d["payload_len"]),
     )
+    return entry, tags

@@ -305,6 +305,7 @@ def test_entry_replaced_after_lookup_is_not_read(tmp_path, base, cache) -> None:
     got = load_file(path, cache=cache)
     entry = cache.entry_path(str(path))
     blob = bytearray(entry.read_bytes())
+    blob[16:24] = os.urandom(8)  # every entry written gets an id of its own
     blob[-9] ^= 0x10  # read as this check's entry, it would fail its checksum and be deleted
     entry.unlink()
     entry.write_bytes(bytes(blob))
@@ -357,3 +358,84 @@ def test_prune_removes_temporary_files_of_dead_writers(tmp_path, base) -> None:
     expected = (1 + len(entries), sum(p.stat().st_size for p in [live, *entries]))
     assert cache.clear() == expected
     assert not any(cache.directory.iterdir())
+
+
+# -- appended segments ----------------------------------------------------------------------------
+
+
+def _grow(path, blob: bytes, ends: list[int], cache) -> list:
+    """Write ``blob`` up to each end in turn, loading with the cache after each."""
+    got = []
+    for end in ends:
+        path.write_bytes(blob[:end])
+        got.append(load_file(path, cache=cache))
+    return got
+
+
+def test_a_grown_file_appends_a_segment_and_rewrites_nothing(tmp_path, base, cache) -> None:
+    more = write_with_tensorboard(tmp_path / "more", _events(40, start=40)).read_bytes()
+    blob = base + more[_record_ends(more)[0] :]  # the second file's records, minus its header
+    path = tmp_path / "events.out.tfevents.1.host"
+    (first,) = _grow(path, blob, [len(base)], cache)
+    entry_file = cache.entry_path(str(path))
+    before, inode = entry_file.read_bytes(), entry_file.stat().st_ino
+    (grown,) = _grow(path, blob, [len(blob)], cache)
+    assert (first.cache_status, grown.cache_status) == ("miss", "append")
+    after = entry_file.read_bytes()
+    assert entry_file.stat().st_ino == inode and after[: len(before)] == before
+    entry = cache.lookup(str(path))
+    assert entry.segments == 2 and entry.offset == len(blob) and entry.end == len(after)
+    whole = load_file(path)
+    again = load_file(path, cache=cache)
+    assert again.cache_status == "hit"
+    _same(again, whole)
+    _same(grown, whole)
+
+
+def test_a_torn_append_is_ignored_and_the_entry_written_afresh(tmp_path, base, cache) -> None:
+    path = _put(tmp_path, base)
+    load_file(path, cache=cache)
+    entry_file = cache.entry_path(str(path))
+    good = entry_file.read_bytes()
+    entry_file.write_bytes(good + b"\x50\x00\x00\x00garbage of a writer that died")
+    got = load_file(path, cache=cache)
+    assert got.cache_status == "hit"
+    _same(got, load_file(path))
+    more = write_with_tensorboard(tmp_path / "more", _events(5, start=40)).read_bytes()
+    path.write_bytes(base + more[_record_ends(more)[0] :])
+    grown = load_file(path, cache=cache)
+    assert grown.cache_status == "append"
+    assert cache.lookup(str(path)).segments == 1  # torn tail: not appended to, rewritten
+    _same(load_file(path, cache=cache), load_file(path))
+
+
+def test_too_many_segments_are_compacted(tmp_path, base, cache, monkeypatch) -> None:
+    from coordlint.loading import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "MAX_SEGMENTS", 3)
+    more = write_with_tensorboard(tmp_path / "more", _events(40, start=40)).read_bytes()
+    ends = _record_ends(more)
+    blob = base + more[ends[0] :]
+    path = tmp_path / "events.out.tfevents.1.host"
+    cuts = [len(base) + e - ends[0] for e in ends[5::7]]
+    seen = []
+    for end in [len(base), *cuts]:
+        (got,) = _grow(path, blob, [end], cache)
+        seen.append(cache.lookup(str(path)).segments)
+        _same(got, load_file(path))
+    assert seen[:4] == [1, 2, 3, 1] and max(seen) == 3
+
+
+@SETTINGS
+@given(data=st.data())
+def test_growing_in_steps_never_changes_results(tmp_path_factory, data) -> None:
+    blob = write_with_tensorboard(tmp_path_factory.mktemp("w"), _events(60)).read_bytes()
+    ends = sorted(data.draw(st.lists(st.integers(1, len(blob)), min_size=1, max_size=5)))
+    directory = tmp_path_factory.mktemp("d")
+    cache = Cache(directory / "cache", min_size=0)
+    path = directory / "events.out.tfevents.1.host"
+    for end, got in zip(ends, _grow(path, blob, ends, cache), strict=True):
+        path.write_bytes(blob[:end])
+        _same(got, load_file(path, chunk_size=WHOLE))
+    path.write_bytes(blob)
+    _same(load_file(path, cache=cache), load_file(path, chunk_size=WHOLE))
