@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import crc32c
@@ -94,9 +95,19 @@ def histogram_event_bytes(wall_time: float, step: int, tag: str, seed: int) -> b
 
 
 def write_pytorch_run(
-    run_dir: Path, n_scalars: int, n_tags: int = 100, n_histograms: int = 10, t0: float = 1.7e9
+    run_dir: Path,
+    n_scalars: int,
+    n_tags: int = 100,
+    n_histograms: int = 10,
+    t0: float = 1.7e9,
+    evals: Mapping[str, Callable[[float], float]] | None = None,
+    eval_every: int = 500,
 ) -> Path:
-    """Write one PyTorch-style event file: ``n_scalars`` simple_value points, ``n_tags`` tags."""
+    """Write one PyTorch-style event file: ``n_scalars`` simple_value points, ``n_tags`` tags.
+
+    ``evals`` adds eval tags, each logged every ``eval_every`` steps (the last at the last
+    step) with the value its function gives for the run's progress in [0, 1]: the curves the
+    coord rules read, on top of ``n_scalars``."""
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / f"events.out.tfevents.{int(t0)}.benchhost.1234.0"
     tags = [f"train/metric_{i:03d}" if i % 3 else f"loss/{i}" for i in range(n_tags)]
@@ -113,6 +124,10 @@ def write_pytorch_run(
                 value = math.sin(step * 0.001 + i) * (1 + i)
                 parts.append(frame(scalar_event_bytes(wall, step, tag, value)))
                 written += 1
+            if evals and (steps - 1 - step) % eval_every == 0:
+                for tag, curve in evals.items():
+                    value = curve(step / max(steps - 1, 1))
+                    parts.append(frame(scalar_event_bytes(wall, step, tag, value)))
             if n_histograms and step % hist_every == 0:
                 parts.append(frame(histogram_event_bytes(wall, step, "weights/hist", step)))
             if len(parts) > 10000:

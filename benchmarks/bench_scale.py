@@ -54,10 +54,42 @@ N_TAGS = 200
 T0 = 1.7e9
 
 
+#: The coord eval curves the rules read (over progress x in [0, 1]): the soft-CE diagnostic
+#: bottoms out at 60% and rises again, the bin MAE converges, the vocab mass is confined.
+COORD_EVALS = {
+    "eval/coord_softce_w1/ce": lambda x: 0.5 + 2.0 * (1 - x),
+    "eval/coord_softce_w1/soft_ce": lambda x: 3.0 - 2.5 * x if x < 0.6 else 1.5 + 1.5 * (x - 0.6),
+    "eval/coord_softce_w1/w1": lambda x: 1.0 + 10.0 * (1 - x),
+    "eval/coord_softce_w1/gate": lambda x: 0.1,
+    "eval/coord_diag/soft_ce": lambda x: 3.1 - 2.5 * x if x < 0.6 else 1.6 + 1.5 * (x - 0.6),
+    "eval/coord_diag/expected_bin_mae": lambda x: 2.0 + 30.0 * math.exp(-5 * x),
+    "eval/coord_diag/coord_vocab_mass": lambda x: 1.0 - 0.5 * math.exp(-200 * x),
+    "eval/coord_monitor/flip_coord_to_noncoord": lambda x: 1e-4,
+    "eval/text_token_acc": lambda x: 0.5 + 0.4 * x,
+    "eval/loss": lambda x: 0.3 + 2.0 * (1 - x),
+}
+EVAL_EVERY = 500
+
+
 def write_run(run_dir: Path, n_scalars: int, n_tags: int = N_TAGS) -> Path:
     """One PyTorch-style event file of ``n_scalars`` simple_value points over ``n_tags`` tags,
-    the exact bytes tensorboard's EventFileWriter writes (bench_load.py's verified writer)."""
-    return write_pytorch_run(run_dir, n_scalars, n_tags=n_tags, n_histograms=0, t0=T0)
+    plus :data:`COORD_EVALS` every :data:`EVAL_EVERY` steps: the exact bytes tensorboard's
+    EventFileWriter writes (bench_load.py's verified writer)."""
+    return write_pytorch_run(
+        run_dir,
+        n_scalars,
+        n_tags=n_tags,
+        n_histograms=0,
+        t0=T0,
+        evals=COORD_EVALS,
+        eval_every=EVAL_EVERY,
+    )
+
+
+def eval_points(n_scalars: int, n_tags: int) -> int:
+    """How many points :func:`write_run` adds for the coord eval tags."""
+    steps = math.ceil(n_scalars / n_tags)
+    return len(COORD_EVALS) * len(range(steps - 1, -1, -EVAL_EVERY))
 
 
 # -- whole-process measurements -------------------------------------------------------------
@@ -222,14 +254,18 @@ def main() -> None:
     n = args.scalars
     rows: list[tuple[str, float, str]] = []
     try:
-        run = root / f"run_{n}"
+        run = root / f"run_{n}_coord"
         if not run.exists():
             t = time.perf_counter()
             write_run(run, n, args.tags)
             print(f"wrote {run} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         (event_file,) = run.glob("*tfevents*")
         size = event_file.stat().st_size
-        print(f"{event_file}: {size / 1e6:.0f} MB, {n} scalars, {args.tags} tags", file=sys.stderr)
+        extra = f" + {eval_points(n, args.tags)} coord eval points ({len(COORD_EVALS)} tags)"
+        print(
+            f"{event_file}: {size / 1e6:.0f} MB, {n} scalars, {args.tags} tags{extra}",
+            file=sys.stderr,
+        )
         cache_dir = root / "cache"
         check = [PY, "-m", "coordlint", "check", str(run), "-f", "json"]
 
@@ -267,14 +303,23 @@ def main() -> None:
         load_append = load_only(run, str(append_dir), args.repeat, prepare_append)
         assert event_file.stat().st_size == size
 
-        rust = None if args.skip_rust else rust_server_time(run, n, args.tags, _last_step(n, args))
+        rust = (
+            None
+            if args.skip_rust
+            else rust_server_time(
+                run,
+                n + eval_points(n, args.tags),
+                args.tags + len(COORD_EVALS),
+                _last_step(n, args),
+            )
+        )
         tbp = tbp_note = None
         if not args.skip_tbparse:
             tn = args.tbparse_scalars or n
             if tn == n:
                 tbp, tbp_note = tbparse_time(run), "measured"
             else:
-                small = root / f"run_{tn}"
+                small = root / f"run_{tn}_coord"
                 if not small.exists():
                     write_run(small, tn, args.tags)
                 tbp = tbparse_time(small) * n / tn
