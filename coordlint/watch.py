@@ -15,6 +15,12 @@ the numbers that describe it: ``(run, code, tag, step, severity, file/kind/rule)
 
 A key is printed at most once per watch, even when its finding goes away and comes back (no
 flapping output near a threshold).
+
+A live run shows damage while it is being written: a record or line cut off at the end of a
+file, a file just created and still empty or holding only its header. Such a CL901 finding
+(kinds :data:`SETTLING_KINDS`) is printed only when the same damage (same file, kind and byte
+offset) is still there at the next check: a writer caught mid-record says nothing, a writer that
+died mid-record is reported one interval later. It counts for the exit code at once.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ from coordlint.errors import CoordlintError
 from coordlint.report import Report
 from coordlint.rule import Finding
 
-__all__ = ["NewFindings", "WatchResult", "finding_key", "watch_loop"]
+__all__ = ["SETTLING_KINDS", "NewFindings", "WatchResult", "finding_key", "watch_loop"]
 
 _IDENTITY_DATA = ("file", "kind", "rule")
+#: Damage kinds a file shows while it is being written (see the module doc).
+SETTLING_KINDS = frozenset({"truncated", "empty", "header-only"})
 _sleep = time.sleep  # tests replace it to grow a run between checks
 
 
@@ -49,18 +57,28 @@ def finding_key(finding: Finding) -> tuple[Hashable, ...]:
 
 
 class NewFindings:
-    """Remembers the keys printed so far; calling it returns only the unseen findings."""
+    """Remembers the keys printed so far; calling it with one check's findings returns only the
+    unseen ones (holding back damage that may be a file mid-write until the next check)."""
 
     def __init__(self) -> None:
         self.seen: set[tuple[Hashable, ...]] = set()
+        self.held: set[tuple[Hashable, ...]] = set()
 
     def __call__(self, findings: list[Finding]) -> list[Finding]:
         new = []
+        held = set()
         for finding in findings:
             key = finding_key(finding)
-            if key not in self.seen:
-                self.seen.add(key)
-                new.append(finding)
+            if key in self.seen:
+                continue
+            if finding.code == "CL901" and finding.data.get("kind") in SETTLING_KINDS:
+                damage = (*key, finding.data.get("offset"))
+                if damage not in self.held:
+                    held.add(damage)  # printed if the next check still shows it
+                    continue
+            self.seen.add(key)
+            new.append(finding)
+        self.held = held
         return new
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -196,3 +197,39 @@ def test_sigint_exits_0(tmp_path):
     # several checks ran; each info finding was printed once, and no summary lines
     assert out.count("live CL101 [info]") == 1 and out.count("live CL503 [info]") == 1
     assert "finding" not in out
+
+
+def test_a_record_caught_mid_write_is_not_reported_but_a_dead_writer_is(tmp_path, monkeypatch):
+    run_dir = tmp_path / "live"
+    path = write_events(run_dir, {"train/loss": {s: 1.0 / s for s in range(1, 40)}})
+    blob = path.read_bytes()
+    last = _last_record_start(blob)
+    cut = blob[last : last + 20]  # a record's header and the start of its data
+    path.write_bytes(blob[:-7])  # the writer is mid-record at the first check
+    states = [blob, blob + cut, blob + cut]  # whole; then cut off again, and it stays so
+
+    def sleep(_seconds: float) -> None:
+        path.write_bytes(states.pop(0))
+
+    monkeypatch.setattr(watch, "_sleep", sleep)
+    result = CliRunner().invoke(
+        cli,
+        [
+            *("watch", "--isolated", str(run_dir), "--interval", "0", "--max-checks", "4"),
+            *("--select", "CL901", "--color", "never"),
+        ],
+    )
+    lines = [line for line in result.stdout.splitlines() if "CL901" in line]
+    # Check 1 (cut mid-record) and 2 (whole) print nothing; the cut at check 3 is still there
+    # at check 4, so it is printed once, naming the byte where the cut record starts.
+    assert len(lines) == 1, result.output
+    assert f"truncated record at byte {len(blob)}" in lines[0]
+    assert result.exit_code == 0  # a warning; the default fail level is error
+
+
+def _last_record_start(blob: bytes) -> int:
+    pos = start = 0
+    while pos + 12 <= len(blob):
+        start = pos
+        pos += 16 + struct.unpack_from("<Q", blob, pos)[0]
+    return start
