@@ -319,8 +319,7 @@ class Cache:
                 if version != FORMAT_VERSION:
                     raise CacheCorrupt(f"version {version}")
                 st = os.fstat(fh.fileno())
-                with contextlib.suppress(OSError):  # mark the use, for pruning (see above)
-                    os.utime(fh.fileno(), ns=(time.time_ns(), st.st_mtime_ns))
+                _mark_used(file, fh.fileno(), st.st_mtime_ns)
                 entry = _read_segments(fh, st.st_size)
         except FileNotFoundError as exc:
             raise CacheCorrupt("absent") from exc
@@ -443,6 +442,14 @@ class Cache:
     def discard(self, path: str) -> None:
         with contextlib.suppress(OSError):
             self.entry_path(path).unlink()
+
+
+def _mark_used(file: Path, fd: int, mtime_ns: int) -> None:
+    """Set the entry's access time to now (pruning drops the least recently used first),
+    leaving its modification time as it was. A read-only cache is still used, just not marked."""
+    target: int | Path = fd if os.utime in os.supports_fd else file
+    with contextlib.suppress(OSError, NotImplementedError):
+        os.utime(target, ns=(time.time_ns(), mtime_ns))
 
 
 def make_samples(path: str, offset: int) -> list[tuple[int, int, int]]:
