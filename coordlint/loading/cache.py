@@ -297,6 +297,9 @@ class Cache:
         self.max_size = max_size
         #: Why the last writes failed, for --debug style reporting; writes never raise.
         self.write_errors: list[str] = []
+        # The directory's size at the last prune plus what was written since (an over-estimate:
+        # replaced entries still count): the directory is listed again only when it may be full.
+        self._size_bound: int | None = None
 
     def entry_path(self, path: str) -> Path:
         key = hashlib.sha256(_key(path).encode("utf-8", "surrogatepass")).hexdigest()[:40]
@@ -350,7 +353,7 @@ class Cache:
                     fh.write(part)
             os.replace(tmp_name, target)
             tmp_name = None
-            self.prune(keep=target)
+            self._wrote(_PREFIX.size + sum(len(part) for part in segment), target)
             return True
         except (OSError, ValueError, TypeError) as exc:
             self.write_errors.append(f"{entry.path}: {exc}")
@@ -386,17 +389,25 @@ class Cache:
                 fh.seek(base.end)
                 for part in segment:
                     fh.write(part)
-            self.prune(keep=base.cache_file)
+            self._wrote(sum(len(part) for part in segment), base.cache_file)
             return True
         except (OSError, ValueError, TypeError) as exc:
             self.write_errors.append(f"{entry.path}: {exc}")
             return False
 
+    def _wrote(self, nbytes: int, keep: Path) -> None:
+        if self._size_bound is not None:
+            self._size_bound += nbytes
+            if not self.max_size or self._size_bound <= self.max_size:
+                return
+        self._size_bound = self.prune(keep)
+
     def prune(self, keep: Path | None = None) -> int:
-        """Delete the entries used longest ago until the directory is within ``max_size``, and
-        temporary files left by writers that died; return how many files were deleted."""
+        """Delete the entries used longest ago until the directory is within ``max_size`` (never
+        ``keep``), and temporary files left by writers that died; return the entries' bytes
+        left. Runs on a process's first write, then whenever its writes may have filled it."""
         now = time.time()
-        entries, total, deleted = [], 0, 0
+        entries, total = [], 0
         try:
             listing = list(os.scandir(self.directory))
         except OSError:
@@ -409,12 +420,11 @@ class Cache:
             if item.name.endswith(".tmp") and now - st.st_mtime > _STALE_TMP_SECONDS:
                 with contextlib.suppress(OSError):
                     os.unlink(item.path)
-                    deleted += 1
             elif item.name.endswith(".clc"):
                 entries.append((st.st_atime, item.path, st.st_size))
                 total += st.st_size
         if not self.max_size or total <= self.max_size:
-            return deleted
+            return total
         entries.sort()
         for _, path, size in entries:
             if total <= self.max_size:
@@ -423,9 +433,8 @@ class Cache:
                 continue
             with contextlib.suppress(OSError):
                 os.unlink(path)
-                deleted += 1
                 total -= size
-        return deleted
+        return total
 
     def clear(self) -> tuple[int, int]:
         """Delete every entry and temporary file; return how many and their bytes."""
