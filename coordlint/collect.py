@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +56,7 @@ def collect_runs(
     with contextlib.ExitStack() as stack:
         if executor is _FROM_OPTIONS:
             executor = stack.enter_context(open_executor(options.executor, options.jobs))
-        loaded = map_ordered(_loader(options), specs, executor)
+        loaded = _load_all(specs, options, executor)
         for spec, run in progress(zip(specs, loaded, strict=True), len(specs), "loading runs"):
             if names.count(spec.name) > 1:  # same name from two arguments: use the path as given
                 run.name = str(spec.path)
@@ -75,6 +75,23 @@ def _specs(arguments: Sequence[str], storage_options: Mapping[str, Any]) -> list
                 seen.add(key)
                 specs.append(spec)
     return specs
+
+
+def _load_all(
+    specs: Sequence[RunSpec], options: LoadOptions, executor: Executor | None
+) -> Iterator[Run]:
+    """Each spec's run, in order. With a cache and an executor, a run whose event files are
+    all cached and unchanged loads here (it reads only headers: shipping it would cost more)
+    while the executor decodes the others."""
+    load = _loader(options)
+    cache = getattr(load, "keywords", {}).get("cache")
+    if executor is None or cache is None:
+        yield from map_ordered(load, specs, executor)
+        return
+    here = [all(cache.is_current(str(f)) for f in spec.files) for spec in specs]
+    elsewhere = map_ordered(load, [s for s, h in zip(specs, here, strict=True) if not h], executor)
+    for spec, is_here in zip(specs, here, strict=True):
+        yield load(spec) if is_here else next(elsewhere)
 
 
 def _loader(options: LoadOptions) -> Callable[[RunSpec], Run]:

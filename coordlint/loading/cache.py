@@ -334,6 +334,17 @@ class Cache:
         entry.identity = (st.st_dev, st.st_ino, entry_id)
         return entry
 
+    def is_current(self, path: str) -> bool:
+        """Whether ``path`` is cached whole and unchanged: a load would decode nothing."""
+        try:
+            stat = source.stat(path)
+            if stat.size < self.min_size:
+                return False
+            entry = self.lookup(path)
+        except (CacheCorrupt, OSError, ValueError):
+            return False
+        return stat.size == entry.offset and entry.valid_for(stat) is None
+
     # -- writing ------------------------------------------------------------------------------
     def store(self, entry: Entry, columns: Mapping[str, ScalarColumns]) -> bool:
         """Write ``entry`` with these columns as a new entry, atomically; return whether it was

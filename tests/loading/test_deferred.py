@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import functools
 import math
+import shutil
+import struct
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from coordlint import parallel
+from coordlint.collect import LoadOptions, collect_runs
 from coordlint.discover import discover
 from coordlint.loading import load_run
 from coordlint.loading.cache import Cache
@@ -96,3 +100,46 @@ def test_cached_runs_cross_a_process_pool_deferred(cached_run) -> None:
     assert not any(c.loaded for c in shipped.scalars.values())
     assert np.array_equal(shipped.scalars[SOFT_CE].values, cold.scalars[SOFT_CE].values)
     assert _key(check(shipped)) == _key(check(cold))
+
+
+class _CountingPool(ThreadPoolExecutor):
+    """A real executor that remembers which runs were sent to it."""
+
+    def __init__(self) -> None:
+        super().__init__(2)
+        self.sent: list = []
+
+    def map(self, fn, *iterables, **kwargs):
+        items = list(iterables[0])
+        self.sent.extend(items)
+        return super().map(fn, items, **kwargs)
+
+
+def test_with_a_pool_only_runs_needing_decoding_leave_the_process(tmp_path) -> None:
+    # Three runs over files above the cache's 1 MiB floor: after a first check, one of them
+    # grows. A pooled re-check loads the two unchanged runs here and sends only the grown one.
+    source = write_events(tmp_path / "src", {"train/loss": {s: 1.0 / s for s in range(1, 30001)}})
+    assert source.stat().st_size > 1 << 20
+    for name in ("a", "b", "c"):
+        (tmp_path / "sweep" / name).mkdir(parents=True)
+        shutil.copy(source, tmp_path / "sweep" / name / source.name)
+    options = LoadOptions(cache_dir=tmp_path / "cache")
+    first = collect_runs([str(tmp_path / "sweep")], options, executor=None)
+    grown = tmp_path / "sweep" / "b" / source.name
+    write_events(tmp_path / "more", {"train/loss": {30001: 0.5}})
+    extra = next((tmp_path / "more").glob("*tfevents*")).read_bytes()
+    with open(grown, "ab") as fh:
+        fh.write(extra[_first_record_end(extra) :])  # one more record, without a 2nd header
+    with _CountingPool() as pool:
+        again = collect_runs([str(tmp_path / "sweep")], options, executor=pool)
+    assert [s.name for s in pool.sent] == ["b"]
+    assert [r.points for r in again] == [30000, 30001, 30000]
+    assert not again[0].scalars["train/loss"].loaded  # loaded here, deferred
+    serial = collect_runs([str(tmp_path / "sweep")], LoadOptions(), executor=None)
+    for got, want in zip(again, serial, strict=True):
+        assert got.series("train/loss").equals(want.series("train/loss"))
+    assert [r.points for r in first] == [30000, 30000, 30000]
+
+
+def _first_record_end(blob: bytes) -> int:
+    return 16 + struct.unpack_from("<Q", blob, 0)[0]
