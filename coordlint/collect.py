@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coordlint.discover import RunSpec, discover
 from coordlint.loading import load_run
 from coordlint.parallel import map_ordered, open_executor
 from coordlint.progress import progress
 from coordlint.run import Run
+
+if TYPE_CHECKING:
+    from coordlint.loading.cache import Cache
 
 __all__ = ["LoadOptions", "collect_runs"]
 
@@ -83,8 +86,8 @@ def _load_all(
     """Each spec's run, in order. With a cache and an executor, a run whose event files are
     all cached and unchanged loads here (it reads only headers: shipping it would cost more)
     while the executor decodes the others."""
-    load = _loader(options)
-    cache = getattr(load, "keywords", {}).get("cache")
+    cache = _cache(options)
+    load = load_run if cache is None else functools.partial(load_run, cache=cache)
     if executor is None or cache is None:
         yield from map_ordered(load, specs, executor)
         return
@@ -94,10 +97,10 @@ def _load_all(
         yield load(spec) if is_here else next(elsewhere)
 
 
-def _loader(options: LoadOptions) -> Callable[[RunSpec], Run]:
+def _cache(options: LoadOptions) -> Cache | None:
     if options.cache_dir is None:
-        return load_run
+        return None
     from coordlint.loading.cache import DEFAULT_MAX_SIZE, Cache
 
     limit = DEFAULT_MAX_SIZE if options.cache_max_size is None else options.cache_max_size
-    return functools.partial(load_run, cache=Cache(options.cache_dir, max_size=limit))
+    return Cache(options.cache_dir, max_size=limit)
