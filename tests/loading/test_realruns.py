@@ -107,3 +107,23 @@ def test_keras_logs(realruns, name) -> None:
     assert {"epoch_loss", "epoch_accuracy"} <= set(expected)
     assert runs[name].tags == sorted(expected)
     assert runs[name].points == sum(len(v) for v in expected.values())
+
+
+def test_every_run_reads_the_same_through_the_cache(realruns, tmp_path) -> None:
+    # Each real run loaded plain, then through a cache twice: the first fills it, the second is
+    # served from it (every column deferred until read). Points, rewrites and damage agree.
+    from coordlint.loading.cache import Cache
+
+    cache = Cache(tmp_path / "cache", min_size=0)
+    specs = discover(realruns)
+    assert len(specs) >= 8
+    for spec in specs:
+        plain = load_run(spec)
+        load_run(spec, cache=cache)
+        cached = load_run(spec, cache=cache)
+        assert cached.tags == plain.tags, spec.name
+        assert cached.points == plain.points and cached.rewritten == plain.rewritten, spec.name
+        assert cached.problems == plain.problems, spec.name
+        for tag in plain.tags:
+            assert cached.series(tag).equals(plain.series(tag)), (spec.name, tag)
+            assert cached.wall_times(tag).equals(plain.wall_times(tag)), (spec.name, tag)
