@@ -299,7 +299,8 @@ def _decode_fast(
     if len(good) == 0:
         return None, np.arange(n)
     if len(good) < n:
-        data, tl, tag_at, step = data[good], tl[good], tag_at[good], step[good]
+        data, tl, tag_at, r = data[good], tl[good], tag_at[good], r[good]
+        step = step[good]
     # Tags: copy each point's tag bytes into a row of a matrix (one gather of whole rows, much
     # cheaper than a gather per 8 bytes), hash them eight at a time, factorise, then check every
     # point's bytes against its tag's first occurrence so a collision cannot merge two tags.
@@ -310,7 +311,14 @@ def _decode_fast(
         keep = np.flatnonzero(fits)
         if not len(keep):
             return None, np.arange(n)
-        good, data, tl, tag_at, step = good[keep], data[keep], tl[keep], tag_at[keep], step[keep]
+        good, data, tl, tag_at, r, step = (
+            good[keep],
+            data[keep],
+            tl[keep],
+            tag_at[keep],
+            r[keep],
+            step[keep],
+        )
     rows = as_strided(buf, shape=(size - width + 1, width), strides=(1, 1))[tag_at]
     row_words = rows.view("<u8")
     words = []
