@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from coordlint.run import Problem, ScalarColumns
 
@@ -301,30 +300,15 @@ def _decode_fast(
     if len(good) < n:
         data, tl, tag_at, r = data[good], tl[good], tag_at[good], r[good]
         step = step[good]
-    # Tags: copy each point's tag bytes into a row of a matrix (one gather of whole rows, much
-    # cheaper than a gather per 8 bytes), hash them eight at a time, factorise, then check every
-    # point's bytes against its tag's first occurrence so a collision cannot merge two tags.
-    width = max(8, (int(tl.max()) + 7) & ~7)
-    fits = tag_at + width <= size
-    if not fits.all():  # a window's last records, when a longer tag sets the width: protobuf
-        ok[good[~fits]] = False
-        keep = np.flatnonzero(fits)
-        if not len(keep):
-            return None, np.arange(n)
-        good, data, tl, tag_at, r, step = (
-            good[keep],
-            data[keep],
-            tl[keep],
-            tag_at[keep],
-            r[keep],
-            step[keep],
-        )
-    rows = as_strided(buf, shape=(size - width + 1, width), strides=(1, 1))[tag_at]
-    row_words = rows.view("<u8")
+    # Tags: hash the tag bytes eight at a time, factorise, then check every point's bytes
+    # against its tag's first occurrence so a hash collision cannot merge two tags.
+    u64 = np.ndarray((max(size - 7, 0),), dtype="<u8", buffer=buf, strides=(1,))
     words = []
     h = tl.astype(np.uint64)
-    for k in range(width // 8):
-        word = row_words[:, k] & _WORD_MASKS[np.clip(tl - 8 * k, 0, 8)]
+    max_tl = int(tl.max())
+    for k in range(0, max_tl, 8):
+        take = np.clip(tl - k, 0, 8)
+        word = u64[np.minimum(tag_at + k, size - 8)] & _WORD_MASKS[take]
         words.append(word)
         h = (h * _HASH_MUL) ^ word
     h ^= h >> np.uint64(29)
