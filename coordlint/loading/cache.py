@@ -166,13 +166,6 @@ class Entry:
             return "unreadable"
         return None
 
-    def counts(self) -> dict[str, int]:
-        """Each tag's cached points, in order of first appearance."""
-        out: dict[str, int] = {}
-        for t, _ in self.blocks:
-            out[t.tag] = out.get(t.tag, 0) + t.facts.n
-        return out
-
     def deferred_columns(self, event_file: str) -> dict[str, ScalarColumns]:
         """Every tag as a deferred column: its blocks are read when a rule first needs them."""
         assert self.cache_file is not None
