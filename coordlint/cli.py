@@ -20,7 +20,7 @@ import coordlint
 from coordlint import engine, summary
 from coordlint.baseline import BaselineFilter, read_baseline
 from coordlint.baseline import write_baseline as write_baseline_file
-from coordlint.collect import LoadOptions, collect_runs
+from coordlint.collect import LoadOptions, collect_runs, iter_runs
 from coordlint.config import FAIL_LEVELS, Settings, load_settings
 from coordlint.errors import CoordlintError, InputError
 from coordlint.plugins import Plugins, load_plugins
@@ -315,9 +315,10 @@ def check(
         click.echo(describe_settings(settings, loaded), nl=False)
         return 0
     baseline_filter = BaselineFilter(read_baseline(baseline)) if baseline else None
-    loaded_runs = load_runs(runs, settings)
+    # Rules run on each run as it arrives, while worker processes (--jobs) load the next ones.
+    arriving = iter_runs(runs, _load_options(), settings.tag_aliases, label="checking runs")
     report = engine.check(
-        loaded_runs,
+        arriving,
         loaded.rules,
         settings,
         version=coordlint.__version__,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from coordlint.run import Run
 if TYPE_CHECKING:
     from coordlint.loading.cache import Cache
 
-__all__ = ["LoadOptions", "collect_runs"]
+__all__ = ["LoadOptions", "collect_runs", "iter_runs"]
 
 
 @dataclass(frozen=True)
@@ -53,19 +54,30 @@ def collect_runs(
     Runs load on ``executor`` (``None``: in this process) or, by default, on the one the
     options name; the result is the same either way.
     """
+    return list(iter_runs(arguments, options, tag_aliases, executor))
+
+
+def iter_runs(
+    arguments: Sequence[str],
+    options: LoadOptions = LoadOptions(),
+    tag_aliases: Mapping[str, tuple[str, ...]] | None = None,
+    executor: Executor | None = _FROM_OPTIONS,
+    label: str = "loading runs",
+) -> Iterator[Run]:
+    """:func:`collect_runs` one run at a time, each as soon as it has loaded (the others keep
+    loading on the executor meanwhile). Every argument is discovered before the first run
+    loads, so a bad argument fails before any work."""
     specs = _specs(arguments, options.storage_options)
-    names = [s.name for s in specs]
-    runs = []
+    shared = {name for name, n in Counter(s.name for s in specs).items() if n > 1}
     with contextlib.ExitStack() as stack:
         if executor is _FROM_OPTIONS:
             executor = stack.enter_context(open_executor(options.executor, options.jobs))
         loaded = _load_all(specs, options, executor)
-        for spec, run in progress(zip(specs, loaded, strict=True), len(specs), "loading runs"):
-            if names.count(spec.name) > 1:  # same name from two arguments: use the path as given
+        for spec, run in progress(zip(specs, loaded, strict=True), len(specs), label):
+            if spec.name in shared:  # same name from two arguments: use the path as given
                 run.name = str(spec.path)
             run.tag_aliases = dict(tag_aliases or {})
-            runs.append(run)
-    return runs
+            yield run
 
 
 def _specs(arguments: Sequence[str], storage_options: Mapping[str, Any]) -> list[RunSpec]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -35,7 +35,7 @@ Suppress = Callable[[Finding], "str | None"]
 
 
 def check(
-    runs: Sequence[Run],
+    runs: Iterable[Run],
     rules: Mapping[str, Rule],
     settings: Settings,
     version: str = "",
@@ -43,19 +43,24 @@ def check(
 ) -> Report:
     """Run every enabled rule on ``runs`` and return the report.
 
+    ``runs`` may be an iterator that is still loading: each run's own rules run as soon as it
+    arrives (while worker processes decode the next runs), the rules over all runs at the end.
     Each ``suppress`` callable may claim a finding by returning a reason (a baseline, say);
     config ignore entries with a reason are applied first.
     """
-    report = Report(runs=list(runs), rules=dict(rules), fail_on=settings.fail_on, version=version)
+    report = Report(runs=[], rules=dict(rules), fail_on=settings.fail_on, version=version)
     enabled = select_rules(rules, settings)
-    position = {r.name: i for i, r in enumerate(runs)}
+    params = {rule.code: settings.params_for(rule) for rule in enabled}
+    per_run = [rule for rule in enabled if rule.scope != "runs"]
+    for run in runs:
+        report.runs.append(run)
+        for rule in per_run:
+            report.outcomes.append(_check_one(rule, run, params[rule.code], settings, report))
     for rule in enabled:
-        params = settings.params_for(rule)
         if rule.scope == "runs":
-            outcomes = _check_runs(rule, list(runs), params, settings, report)
-        else:
-            outcomes = [_check_one(rule, run, params, settings, report) for run in runs]
-        report.outcomes.extend(outcomes)
+            outcomes = _check_runs(rule, list(report.runs), params[rule.code], settings, report)
+            report.outcomes.extend(outcomes)
+    position = {r.name: i for i, r in enumerate(report.runs)}
     report.outcomes.sort(key=lambda o: (position[o.run], o.code))
     filters: list[Suppress] = [_config_suppressions(settings), *suppress]
     for outcome in report.outcomes:

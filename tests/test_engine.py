@@ -152,3 +152,32 @@ def test_rule_decorator_rejects_bad_codes_and_names():
         coordlint.rule("tm1", "x")
     with pytest.raises(ValueError, match="kebab-case"):
         coordlint.rule("TM001", "Bad Name")
+
+
+def test_rules_run_on_each_run_as_it_arrives_and_cross_run_rules_see_all():
+    """A run's own rules run before the next run is even asked for (with ``--jobs``, while the
+    workers decode it); the report is the same as from a list."""
+    events: list[str] = []
+
+    @coordlint.rule("TM030", "record", severity="info")
+    def record(run, params):
+        """Notes when it saw a run."""
+        events.append(f"rule {run.name}")
+        yield coordlint.Finding(f"saw {run.name}")
+
+    rules = {"TM030": record, "TM010": pairs}
+    runs = [make_run({"eval/loss": {1: 1.0}}, name=f"r{i}") for i in range(3)]
+
+    def arriving():
+        for run in runs:
+            events.append(f"load {run.name}")
+            yield run
+
+    streamed = engine.check(arriving(), rules, Settings())
+    assert events == ["load r0", "rule r0", "load r1", "rule r1", "load r2", "rule r2"]
+    listed = engine.check(runs, rules, Settings())
+    assert [(f.run, f.code, f.message) for f in streamed.findings] == [
+        (f.run, f.code, f.message) for f in listed.findings
+    ]
+    assert ("r1", "TM010") in {(f.run, f.code) for f in streamed.findings}
+    assert [r.name for r in streamed.runs] == ["r0", "r1", "r2"]
