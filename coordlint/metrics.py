@@ -9,10 +9,12 @@ soft-CE + W1 + gate loss block, present when that loss trains the model) and oth
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from coordlint.run import Run
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "CONFIG_KEYS",
@@ -117,6 +119,8 @@ def coord_series(run: Run, metric: str, split: str = "eval") -> tuple[str | None
     """``(tag, finite values by step)`` of coord metric ``metric``; ``(None, empty)`` if absent."""
     tag = coord_tag(run, metric, split)
     if tag is None:
+        import pandas as pd
+
         return None, pd.Series(dtype="float64")
     series = run.series(tag)
     return tag, series[series.map(_finite)]

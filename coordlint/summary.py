@@ -13,12 +13,15 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from coordlint import metrics as m
 from coordlint.run import Run
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported when a table is built: `coordlint check` never needs it
 
 __all__ = ["FORMATS", "format_summary", "summary_table"]
 
@@ -50,6 +53,8 @@ def summary_table(runs: Sequence[Run]) -> pd.DataFrame:
 
     Step columns are nullable integers (``Int64``); metric columns are floats, NaN where absent.
     """
+    import pandas as pd
+
     rows = []
     for run in runs:
         row: dict[str, object] = {
@@ -70,6 +75,8 @@ def summary_table(runs: Sequence[Run]) -> pd.DataFrame:
 
 
 def _is_na(value: object) -> bool:
+    import pandas as pd
+
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
@@ -110,6 +117,8 @@ def _cells(df: pd.DataFrame, spell) -> tuple[list[str], list[list[str]]]:
 
 def format_summary(df: pd.DataFrame, fmt: str = "text") -> str:
     """``df`` from :func:`summary_table` as text, markdown or csv, ending in a newline."""
+    import pandas as pd
+
     if fmt == "markdown":
         header, body = _cells(df, format_value)
         lines = [

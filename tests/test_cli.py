@@ -285,3 +285,17 @@ def test_clean_empties_the_cache_and_a_bad_cache_size_exits_2(tmp_path):
     bad = CliRunner().invoke(cli, ["check", str(tmp_path), "--cache-max-size", "lots"])
     assert bad.exit_code == 2
     assert "'lots' is not a size" in bad.output
+
+
+def test_start_up_leaves_pandas_until_a_rule_asks_for_a_series():
+    """pandas costs 0.35 s to import; the CLI, the loaders and every built-in rule module load
+    without it (a check imports it when a rule first reads a Series)."""
+    probe = (
+        "import sys\n"
+        "from coordlint.cli import cli\n"
+        "from coordlint.plugins import load_plugins\n"
+        "assert load_plugins().rules\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

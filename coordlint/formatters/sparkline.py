@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["BLOCKS", "Sparkline", "as_series", "lines_for", "sparkline"]
 
@@ -52,6 +54,8 @@ class Sparkline:
 
 def as_series(values: Any) -> pd.Series:
     """A float Series sorted by step from a Series, a ``{step: value}`` mapping or a sequence."""
+    import pandas as pd  # here, not at import: findings without a series never need it
+
     if isinstance(values, pd.Series):
         series = values
     elif isinstance(values, Mapping):
