@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,16 +97,39 @@ def _load_all(
 ) -> Iterator[Run]:
     """Each spec's run, in order. With a cache and an executor, a run whose event files are
     all cached and unchanged loads here (it reads only headers: shipping it would cost more)
-    while the executor decodes the others."""
+    while the executor decodes the others. A local process pool's worker that has just cached
+    a run whole says so instead of shipping its columns back, and the run loads here from the
+    cache, reading only the tags the rules ask for."""
     cache = _cache(options)
     load = load_run if cache is None else functools.partial(load_run, cache=cache)
     if executor is None or cache is None:
         yield from map_ordered(load, specs, executor)
         return
     here = [all(cache.is_current(str(f)) for f in spec.files) for spec in specs]
-    elsewhere = map_ordered(load, [s for s, h in zip(specs, here, strict=True) if not h], executor)
+    there = [s for s, h in zip(specs, here, strict=True) if not h]
+    local = isinstance(executor, ProcessPoolExecutor)  # sees this cache directory
+    elsewhere = map_ordered(_CacheThenSay(load, cache) if local else load, there, executor)
     for spec, is_here in zip(specs, here, strict=True):
-        yield load(spec) if is_here else next(elsewhere)
+        run = load(spec) if is_here else next(elsewhere)
+        yield load(spec) if isinstance(run, _Cached) else run
+
+
+class _Cached:
+    """What a pool worker returns for a run it has cached whole."""
+
+
+class _CacheThenSay:
+    """A pool worker's load: the run, or :class:`_Cached` once every event file of it is in
+    the cache unchanged (its columns then need not cross to the parent)."""
+
+    def __init__(self, load: Callable[[RunSpec], Run], cache: Cache) -> None:
+        self.load, self.cache = load, cache
+
+    def __call__(self, spec: RunSpec) -> Run | _Cached:
+        run = self.load(spec)
+        if spec.files and all(self.cache.is_current(str(f)) for f in spec.files):
+            return _Cached()
+        return run
 
 
 def _cache(options: LoadOptions) -> Cache | None:

@@ -28,6 +28,8 @@ def normalise_tag(tag: str) -> str:
 
     ``eval_loss`` → ``eval/loss`` (and ``test_X`` → ``test/X``); anything else is unchanged.
     """
+    if not tag.startswith(("eval_", "test_")):  # most tags: no regex needed
+        return tag
     return _HF_EVAL_PREFIX.sub(r"\1/", tag, count=1)
 
 
@@ -270,7 +272,8 @@ class Run:
         for tag, parts in writes.items():
             grouped.setdefault(normalise_tag(tag), []).extend(parts)
         for tag, parts in grouped.items():
-            resolved, count = ScalarColumns.concat(parts).resolve()
+            joined = parts[0] if len(parts) == 1 else ScalarColumns.concat(parts)
+            resolved, count = joined.resolve()
             scalars[tag] = resolved
             if count:
                 rewritten[tag] = count

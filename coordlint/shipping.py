@@ -87,11 +87,25 @@ def receive(item: Shipped | Run) -> Run:
         if facts is None:
             scalars[tag] = deferred[tag]
             continue
-        n = facts.n
-        arrays = []
-        for dtype in _DTYPES:
-            arrays.append(data[offset : offset + 8 * n].view(dtype))
-            offset += 8 * n
-        scalars[tag] = ScalarColumns(*arrays, facts=facts)
+        # Deferred again: the views are cut only for the tags a rule reads (most are not).
+        scalars[tag] = ScalarColumns.deferred(facts, _Views(data, offset, facts.n))
+        offset += 24 * facts.n
     item.run.scalars = scalars
     return item.run
+
+
+class _Views:
+    """One column's three arrays, cut from the mapped file when first read."""
+
+    __slots__ = ("data", "n", "offset")
+
+    def __init__(self, data: np.ndarray, offset: int, n: int):
+        self.data, self.offset, self.n = data, offset, n
+
+    def __call__(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        start, size = self.offset, 8 * self.n
+        steps, values, wall_times = (
+            self.data[start + i * size : start + (i + 1) * size].view(dtype)
+            for i, dtype in enumerate(_DTYPES)
+        )
+        return steps, values, wall_times

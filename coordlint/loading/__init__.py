@@ -206,7 +206,7 @@ class _FileLoader:
             if col is not None and col.n:
                 parts.append(col.columns())
             if parts:
-                out[tag] = ScalarColumns.concat(parts)
+                out[tag] = parts[0] if len(parts) == 1 else ScalarColumns.concat(parts)
         return out
 
     # -- decoding ---------------------------------------------------------------------------

@@ -184,7 +184,7 @@ class Entry:
             )
             parts.setdefault(t.tag, []).append(ScalarColumns.deferred(t.facts, reader))
             skip[t.tag] = skip.get(t.tag, 0) + t.facts.n
-        return {tag: ScalarColumns.concat(p) for tag, p in parts.items()}
+        return {tag: p[0] if len(p) == 1 else ScalarColumns.concat(p) for tag, p in parts.items()}
 
 
 @dataclass(frozen=True)
@@ -587,24 +587,24 @@ def _tag_json(t: CachedTag) -> list:
 
 def _tag_from(raw: list) -> CachedTag:
     tag, crc, n, increasing, first, last, non_finite, bad = raw
-    if not isinstance(tag, str) or not isinstance(increasing, bool):
+    # One pass of exact type checks (bool is not an int here): a warm check parses every tag.
+    if type(tag) is not str or type(increasing) is not bool:
         raise TypeError("tag")
+    if not (type(crc) is type(n) is type(non_finite) is type(first) is type(last) is int):
+        raise TypeError(f"tag {tag!r}: expected ints")
+    if min(crc, n, non_finite) < 0 or min(first, last) < _INT64_MIN:
+        raise ValueError(f"tag {tag!r}: negative count")
     if bad is not None:
         step, value = bad
         if not isinstance(value, float):
             raise TypeError("first non-finite value")
-        bad = (_int(step, -(2**63)), value)
-    facts = ColumnFacts(
-        _int(n),
-        increasing,
-        _int(first, -(2**63)),
-        _int(last, -(2**63)),
-        _int(non_finite),
-        bad,
-    )
-    if (facts.non_finite > 0) != (bad is not None) or facts.non_finite > facts.n:
+        bad = (_int(step, _INT64_MIN), value)
+    if (non_finite > 0) != (bad is not None) or non_finite > n:
         raise ValueError("non-finite facts disagree")
-    return CachedTag(tag, facts, _int(crc))
+    return CachedTag(tag, ColumnFacts(n, increasing, first, last, non_finite, bad), crc)
+
+
+_INT64_MIN = -(2**63)
 
 
 def _int(value, lo: int = 0) -> int:
