@@ -143,3 +143,24 @@ def test_with_a_pool_only_runs_needing_decoding_leave_the_process(tmp_path) -> N
 
 def _first_record_end(blob: bytes) -> int:
     return 16 + struct.unpack_from("<Q", blob, 0)[0]
+
+
+def test_a_pool_worker_that_cached_a_run_sends_no_columns_back(tmp_path) -> None:
+    # A first check with a cache and --jobs: each worker decodes and caches its run, and the
+    # run reaches this process as cache references (deferred), not as shipped arrays.
+    from concurrent.futures import ProcessPoolExecutor
+
+    source = write_events(tmp_path / "src", {"train/loss": {s: 1.0 / s for s in range(1, 30001)}})
+    for name in ("a", "b"):
+        (tmp_path / "sweep" / name).mkdir(parents=True)
+        shutil.copy(source, tmp_path / "sweep" / name / source.name)
+    options = LoadOptions(cache_dir=tmp_path / "cache")
+    with ProcessPoolExecutor(2) as pool:
+        runs = collect_runs([str(tmp_path / "sweep")], options, executor=pool)
+    from coordlint.loading.cache import TagReader
+
+    # Read from the cache entry the worker wrote, not from a shipped copy of its arrays.
+    assert all(isinstance(r.scalars["train/loss"]._loader, TagReader) for r in runs)
+    serial = collect_runs([str(tmp_path / "sweep")], LoadOptions(), executor=None)
+    for got, want in zip(runs, serial, strict=True):
+        assert got.series("train/loss").equals(want.series("train/loss"))
