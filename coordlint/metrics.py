@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from coordlint.run import Run
 
 if TYPE_CHECKING:
@@ -123,11 +125,8 @@ def coord_series(run: Run, metric: str, split: str = "eval") -> tuple[str | None
 
         return None, pd.Series(dtype="float64")
     series = run.series(tag)
-    return tag, series[series.map(_finite)]
-
-
-def _finite(value: float) -> bool:
-    return value == value and value not in (float("inf"), float("-inf"))
+    finite = np.isfinite(series.to_numpy())
+    return tag, series if finite.all() else series[finite]
 
 
 def logs_coord_metrics(run: Run) -> bool:

@@ -187,7 +187,6 @@ class Entry:
         return {tag: p[0] if len(p) == 1 else ScalarColumns.concat(p) for tag, p in parts.items()}
 
 
-@dataclass(frozen=True)
 class TagReader:
     """Reads one tag block from a cache entry (a deferred column's loader; picklable).
 
@@ -198,14 +197,23 @@ class TagReader:
     check writes it afresh.
     """
 
-    entry_file: str
-    identity: tuple[int, int, bytes]
-    start: int
-    n: int
-    crc: int
-    event_file: str
-    tag: str
-    skip: int = 0
+    # A plain class with slots, not a frozen dataclass: a warm check makes one per tag block,
+    # and a frozen dataclass's __init__ cost more than the rest of the lookup.
+    __slots__ = ("crc", "entry_file", "event_file", "identity", "n", "skip", "start", "tag")
+
+    def __init__(
+        self,
+        entry_file: str,
+        identity: tuple[int, int, bytes],
+        start: int,
+        n: int,
+        crc: int,
+        event_file: str,
+        tag: str,
+        skip: int = 0,
+    ) -> None:
+        self.entry_file, self.identity, self.start, self.n = entry_file, identity, start, n
+        self.crc, self.event_file, self.tag, self.skip = crc, event_file, tag, skip
 
     def __call__(self) -> Arrays:
         try:
