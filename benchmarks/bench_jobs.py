@@ -13,6 +13,10 @@ gives the same report as the first. ``--cache none`` (default) checks with ``--n
 ``--cache cold`` empties a cache directory before each check (a first check as users run it);
 ``--cache warm`` re-checks unchanged runs.
 
+With N > 1 among ``--jobs``, it also times the ceiling N cores of this machine allow: N separate
+``--jobs 1`` processes at once, each checking 1/N of the runs (nothing shared, no pool; start-up
+paid N times in parallel). ``--jobs N`` cannot beat that; how close it comes is its overhead.
+
 ``--pin`` confines ``--jobs N`` to N cores (CPU affinity, as ``taskset`` does), so ``--jobs 1``
 is the serial time on one core and the ratio is the speed-up N cores bring. Unpinned, the
 serial check already uses a second core (its decode thread), so its ratio is smaller.
@@ -44,6 +48,39 @@ def make_sweep(root: Path, runs: int, scalars: int) -> Path:
             target.unlink()
         os.link(source, target)
     return sweep
+
+
+def make_parts(root: Path, sweep: Path, parts: int) -> list[Path]:
+    """The sweep's runs dealt into ``parts`` directories (hard links): the input of the
+    independent-processes reference."""
+    runs = sorted(p.parent for p in sweep.rglob("*tfevents*"))
+    dirs = [root / f"part{k}of{parts}" for k in range(parts)]
+    shutil.rmtree(root / f"part0of{parts}", ignore_errors=True)
+    for i, run in enumerate(runs):
+        target = dirs[i % parts] / run.relative_to(sweep)
+        target.mkdir(parents=True, exist_ok=True)
+        for file in run.iterdir():
+            os.link(file, target / file.name)
+    return dirs
+
+
+def time_independent(parts: list[Path], cache: str) -> float:
+    """``len(parts)`` separate ``coordlint check --jobs 1`` processes at once, one a part:
+    how far N cores of this machine take N copies of the serial check, with nothing shared."""
+    procs = []
+    start = time.perf_counter()
+    for k, part in enumerate(parts):
+        cmd = [sys.executable, "-m", "coordlint", "check", str(part), "--isolated"]
+        cmd += ["-f", "json", "--exit-zero", "--jobs", "1"]
+        cache_dir = part.parent / f"_cache_part{k}"
+        if cache == "cold":
+            shutil.rmtree(cache_dir, ignore_errors=True)
+        cmd += ["--no-cache"] if cache == "none" else ["--cache-dir", str(cache_dir)]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL))
+    for proc in procs:
+        if proc.wait() != 0:
+            raise SystemExit(f"independent check exited {proc.returncode}")
+    return time.perf_counter() - start
 
 
 def time_check(sweep: Path, jobs: int, cache: str, pin: bool = False) -> tuple[float, bytes]:
@@ -92,17 +129,24 @@ def main() -> None:
             f"sweep: {args.runs} runs x {args.scalars} scalars in {sweep} "
             f"({time.perf_counter() - start:.1f} s to write); {os.cpu_count()} cores"
         )
+        most = max(args.jobs)
+        parts = make_parts(root, sweep, most) if most > 1 else []
         if args.cache == "warm":
             for jobs in args.jobs:
                 time_check(sweep, jobs, "warm")  # fill it
+            if parts:
+                time_independent(parts, "warm")
         # Repeats interleave the --jobs values, so a drift of the machine's speed (a shared
         # VM's can be a third) hits them alike; each keeps its best.
         best: dict[int, tuple[float, bytes]] = {}
+        independent = float("inf")
         for _ in range(args.repeat):
             for jobs in args.jobs:
                 seconds, out = time_check(sweep, jobs, args.cache, args.pin)
                 if jobs not in best or seconds < best[jobs][0]:
                     best[jobs] = (seconds, out)
+            if parts:
+                independent = min(independent, time_independent(parts, args.cache))
         first = args.jobs[0]
         for jobs in args.jobs:
             seconds, out = best[jobs]
@@ -112,6 +156,12 @@ def main() -> None:
             print(
                 f"--jobs {jobs}{where}: {seconds:6.2f} s  "
                 f"({speedup:.2f}x vs --jobs {first}; {same})"
+            )
+        if parts:
+            print(
+                f"{most} independent --jobs 1 processes, 1/{most} of the runs each: "
+                f"{independent:6.2f} s  ({best[first][0] / independent:.2f}x vs --jobs {first}; "
+                "the machine's ceiling)"
             )
     finally:
         if args.dir is None:
