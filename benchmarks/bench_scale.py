@@ -120,13 +120,16 @@ def measure(cmd: list[str], repeat: int = 1, before=None) -> tuple[float, float]
     return best_t, best_rss
 
 
+# The in-process scripts tune the allocator as the CLI does (coordlint.allocator).
 _BASELINE = (
-    "import coordlint.cli, coordlint.loading, coordlint.loading.cache, coordlint.engine, pandas;"
+    "from coordlint import allocator; allocator.tune();"
+    " import coordlint.cli, coordlint.loading, coordlint.loading.cache, coordlint.engine, pandas;"
     " from coordlint.plugins import load_plugins; load_plugins()"
 )
 
 _LOAD = """
 import sys, time
+from coordlint import allocator; allocator.tune()
 from coordlint.discover import discover
 from coordlint.loading import load_run
 from coordlint.loading.cache import Cache
@@ -139,6 +142,7 @@ print(time.perf_counter() - t, sum(r.points for r in runs))
 
 _RECHECK = """
 import sys, time
+from coordlint import allocator; allocator.tune()
 from coordlint.discover import discover
 from coordlint.loading import load_run
 from coordlint.loading.cache import Cache

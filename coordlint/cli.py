@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 import coordlint
-from coordlint import engine, summary
+from coordlint import allocator, engine, summary
 from coordlint.baseline import BaselineFilter, read_baseline
 from coordlint.baseline import write_baseline as write_baseline_file
 from coordlint.collect import LoadOptions, collect_runs, iter_runs
@@ -604,4 +604,5 @@ def clean_command(cache_dir: Path | None) -> int:
 
 def main() -> None:
     """Console-script entry point."""
+    allocator.tune()
     cli.main(prog_name="coordlint")

@@ -3,7 +3,8 @@
 Loading (reading and decoding the logs) is the part of a check that grows with the data, and
 each run loads on its own, so it maps over a :class:`concurrent.futures.Executor`:
 ``executor.map(load_run, specs)``, which keeps the input order, so the runs, their points and
-the findings are exactly the serial ones. Rules then run in the calling process.
+the findings are exactly the serial ones. Rules run in the calling process, on each run as it
+arrives, while the workers decode the next ones.
 
 ``--executor`` takes one of:
 

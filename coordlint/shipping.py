@@ -7,7 +7,10 @@ the file read-only and deletes its name at once, so the pages live exactly as lo
 arrays that view them. One copy, in the worker; none in the parent.
 
 Deferred columns (a cache hit the worker did not need to read) travel as they are: a few
-numbers saying where in the cache their block is, read by the parent only if a rule asks.
+numbers saying where in the cache their block is, read by the parent only if a rule asks. The
+parent cuts a shipped column's arrays from the mapping only when a rule first reads it, too.
+With a cache, a worker that has just cached a run whole ships nothing at all (see
+:func:`coordlint.collect._load_all`): the parent reads the tags its rules need from the cache.
 """
 
 from __future__ import annotations
