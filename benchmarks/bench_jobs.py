@@ -55,7 +55,8 @@ def make_parts(root: Path, sweep: Path, parts: int) -> list[Path]:
     independent-processes reference."""
     runs = sorted(p.parent for p in sweep.rglob("*tfevents*"))
     dirs = [root / f"part{k}of{parts}" for k in range(parts)]
-    shutil.rmtree(root / f"part0of{parts}", ignore_errors=True)
+    for directory in dirs:  # parts from an earlier --dir run
+        shutil.rmtree(directory, ignore_errors=True)
     for i, run in enumerate(runs):
         target = dirs[i % parts] / run.relative_to(sweep)
         target.mkdir(parents=True, exist_ok=True)
