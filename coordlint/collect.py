@@ -105,7 +105,7 @@ def _load_all(
     if executor is None or cache is None:
         yield from map_ordered(load, specs, executor)
         return
-    here = [all(cache.is_current(str(f)) for f in spec.files) for spec in specs]
+    here = [all(cache.is_current(str(f), remember=True) for f in spec.files) for spec in specs]
     there = [s for s, h in zip(specs, here, strict=True) if not h]
     local = isinstance(executor, ProcessPoolExecutor)  # sees this cache directory
     elsewhere = map_ordered(_CacheThenSay(load, cache) if local else load, there, executor)

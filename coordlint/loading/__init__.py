@@ -120,13 +120,15 @@ class _FileLoader:
         if stat.size < cache.min_size:
             self.cache = None
             return None, "off"
-        try:
-            entry = cache.lookup(self.file)
-        except CacheCorrupt as exc:
-            return None, "miss" if str(exc) == "absent" else f"corrupt:{exc}"
-        reason = entry.valid_for(stat)
-        if reason is not None:
-            return None, f"stale:{reason}"
+        entry = cache.take_checked(self.file, stat)
+        if entry is None:
+            try:
+                entry = cache.lookup(self.file)
+            except CacheCorrupt as exc:
+                return None, "miss" if str(exc) == "absent" else f"corrupt:{exc}"
+            reason = entry.valid_for(stat)
+            if reason is not None:
+                return None, f"stale:{reason}"
         self.cached = entry.deferred_columns(self.file)
         file = self.file
         self.scan_problems = [dataclasses.replace(p, file=file) for p in entry.scan_problems]

@@ -301,6 +301,8 @@ class Cache:
         # The directory's size at the last prune plus what was written since (an over-estimate:
         # replaced entries still count): the directory is listed again only when it may be full.
         self._size_bound: int | None = None
+        #: Entries is_current validated, for the load that follows (see take_checked).
+        self._checked: dict[str, tuple[source.FileStat, Entry]] = {}
 
     def entry_path(self, path: str) -> Path:
         key = hashlib.sha256(_key(path).encode("utf-8", "surrogatepass")).hexdigest()[:40]
@@ -335,8 +337,11 @@ class Cache:
         entry.identity = (st.st_dev, st.st_ino, entry_id)
         return entry
 
-    def is_current(self, path: str) -> bool:
-        """Whether ``path`` is cached whole and unchanged: a load would decode nothing."""
+    def is_current(self, path: str, *, remember: bool = False) -> bool:
+        """Whether ``path`` is cached whole and unchanged: a load would decode nothing.
+
+        ``remember``: keep a current entry for the load about to follow (:meth:`take_checked`).
+        """
         try:
             stat = source.stat(path)
             if stat.size < self.min_size:
@@ -344,7 +349,18 @@ class Cache:
             entry = self.lookup(path)
         except (CacheCorrupt, OSError, ValueError):
             return False
-        return stat.size == entry.offset and entry.valid_for(stat) is None
+        current = stat.size == entry.offset and entry.valid_for(stat) is None
+        if current and remember:  # the load that follows need not read and check it again
+            self._checked[path] = (stat, entry)
+        return current
+
+    def take_checked(self, path: str, stat: source.FileStat) -> Entry | None:
+        """The entry :meth:`is_current` just found current for ``path``, if the file's size and
+        mtime are still those it saw (once: a later load looks the entry up again)."""
+        checked = self._checked.pop(path, None)
+        if checked is None or checked[0] != stat:
+            return None
+        return checked[1]
 
     # -- writing ------------------------------------------------------------------------------
     def store(self, entry: Entry, columns: Mapping[str, ScalarColumns]) -> bool:

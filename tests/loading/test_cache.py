@@ -135,6 +135,32 @@ def test_appended_file_reads_only_new_bytes(tmp_path, base, cache) -> None:
     assert load_file(path, cache=cache).cache_status == "hit"
 
 
+class _CountingCache(Cache):
+    lookups = 0
+
+    def lookup(self, path: str):
+        self.lookups += 1
+        return super().lookup(path)
+
+
+def test_is_current_then_load_reads_the_entry_once_unless_the_file_moved(tmp_path, base) -> None:
+    path = _put(tmp_path, base)
+    cache = _CountingCache(tmp_path / "cache", min_size=0)
+    load_file(path, cache=cache)
+    cache.lookups = 0
+    assert cache.is_current(str(path), remember=True)
+    assert load_file(path, cache=cache).cache_status == "hit"
+    assert cache.lookups == 1  # the load took the entry is_current had just checked
+    # The file grows between the check and the load: the remembered entry is not used.
+    assert cache.is_current(str(path), remember=True)
+    more = write_with_tensorboard(tmp_path / "more", _events(5, start=40)).read_bytes()
+    with open(path, "ab") as fh:
+        fh.write(more[_record_ends(more)[0] :])
+    grown = load_file(path, cache=cache)
+    assert grown.cache_status == "append"
+    _same(grown, load_file(path))
+
+
 def test_truncated_final_record_is_retried(tmp_path, base, cache) -> None:
     last = _record_ends(base)[-2]
     path = _put(tmp_path, base[:-3])  # a live file: the writer is half way through a record
