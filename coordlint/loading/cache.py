@@ -617,7 +617,7 @@ def _tag_from(raw: list) -> CachedTag:
     if not (type(crc) is type(n) is type(non_finite) is type(first) is type(last) is int):
         raise TypeError(f"tag {tag!r}: expected ints")
     if min(crc, n, non_finite) < 0 or min(first, last) < _INT64_MIN:
-        raise ValueError(f"tag {tag!r}: negative count")
+        raise ValueError(f"tag {tag!r}: a count or step out of range")
     if bad is not None:
         step, value = bad
         if not isinstance(value, float):
