@@ -476,10 +476,6 @@ class Cache:
                         count, size = count + 1, size + n
         return count, size
 
-    def discard(self, path: str) -> None:
-        with contextlib.suppress(OSError):
-            self.entry_path(path).unlink()
-
 
 def _mark_used(file: Path, fd: int, mtime_ns: int) -> None:
     """Set the entry's access time to now (pruning drops the least recently used first),
