@@ -185,7 +185,10 @@ def main() -> None:
                 timings["coordlint check (json)"] = _time(
                     [py, "-m", "coordlint", "check", r, "--output-format", "json"], args.repeat
                 )
-            load = "from coordlint.loading import load_path; load_path(__import__('sys').argv[1])"
+            load = (
+                "from coordlint.execution.collect import load_path; "
+                "load_path(__import__('sys').argv[1])"
+            )
             timings["coordlint load_path"] = _time([py, "-c", load, r], args.repeat)
             timings["framing only (py loop)"] = _time([py, "-c", _FRAMING_ONLY, r], args.repeat)
             tbp = "import sys, tbparse; tbparse.SummaryReader(sys.argv[1]).scalars"

@@ -120,20 +120,21 @@ def measure(cmd: list[str], repeat: int = 1, before=None) -> tuple[float, float]
     return best_t, best_rss
 
 
-# The in-process scripts tune the allocator as the CLI does (coordlint.allocator) and import
+# The in-process scripts tune the allocator as the CLI does (coordlint.cli.allocator) and import
 # pandas (the decoder's factorize and the rules' Series need it) before the timer starts, as a
 # `watch` re-check finds it imported.
 _BASELINE = (
-    "from coordlint import allocator; allocator.tune();"
-    " import coordlint.cli, coordlint.loading, coordlint.loading.cache, coordlint.engine, pandas;"
-    " from coordlint.plugins import load_plugins; load_plugins()"
+    "from coordlint.cli import allocator; allocator.tune();"
+    " import coordlint.cli, coordlint.loading, coordlint.loading.cache, coordlint.check.engine,"
+    " pandas;"
+    " from coordlint.check.plugins import load_plugins; load_plugins()"
 )
 
 _LOAD = """
 import sys, time
-from coordlint import allocator; allocator.tune()
+from coordlint.cli import allocator; allocator.tune()
 import pandas
-from coordlint.discover import discover
+from coordlint.execution.discover import discover
 from coordlint.loading import load_run
 from coordlint.loading.cache import Cache
 cache = Cache(sys.argv[2], min_size=0) if sys.argv[2] != '-' else None
@@ -145,12 +146,12 @@ print(time.perf_counter() - t, sum(r.points for r in runs))
 
 _RECHECK = """
 import sys, time
-from coordlint import allocator; allocator.tune()
+from coordlint.cli import allocator; allocator.tune()
 import pandas
-from coordlint.discover import discover
+from coordlint.execution.discover import discover
 from coordlint.loading import load_run
 from coordlint.loading.cache import Cache
-from coordlint.plugins import load_plugins
+from coordlint.check.plugins import load_plugins
 from coordlint.testing import check
 cache = Cache(sys.argv[2], min_size=0) if sys.argv[2] != '-' else None
 load_plugins()

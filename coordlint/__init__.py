@@ -1,34 +1,51 @@
 """coordlint: lint the training logs of coordinate-token vision-language models.
 
-The public API is exactly what is imported here; everything else is private.
+The public API is exactly what is named in ``__all__``: the rule-author face (``rule``,
+``Finding``, ``Severity``, ``NotApplicable``, ``Run``, ``Problem``, ``Report``, the hook
+markers) and the Python API (``load``, ``check``; see :mod:`coordlint.api`). Everything else
+is private. ``load`` and ``check`` are imported on first use, so importing ``coordlint`` (or
+``coordlint.loading``) does not import the engine, the execution layer or the CLI.
 """
 
-from pathlib import Path as _Path
+from __future__ import annotations
 
-# Installed, the built-in rules are the subpackage coordlint/rules. In a source checkout they sit
-# beside this package in rules/ (packaging maps them under coordlint's namespace), so let
-# ``coordlint.rules`` resolve there too, e.g. for ``python -m coordlint`` run from the checkout.
-_checkout = _Path(__file__).resolve().parent.parent
-if (
-    not (_Path(__file__).parent / "rules").is_dir()
-    and (_checkout / "rules" / "__init__.py").is_file()
-):
-    __path__.append(str(_checkout))
+from typing import TYPE_CHECKING, Any
 
-from coordlint.hookspecs import hookimpl, hookspec  # noqa: E402
-from coordlint.rule import Finding, NotApplicable, Rule, Severity, rule  # noqa: E402
-from coordlint.run import Run  # noqa: E402
+from coordlint.columns import Problem
+from coordlint.hookspecs import hookimpl, hookspec
+from coordlint.report import Report
+from coordlint.rule import Finding, NotApplicable, Rule, Severity, rule
+from coordlint.run import Checkpoint, Run
+from coordlint.runconfig import RunConfig
+
+if TYPE_CHECKING:
+    from coordlint.api import check, load
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Checkpoint",
     "Finding",
     "NotApplicable",
+    "Problem",
+    "Report",
     "Rule",
     "Run",
+    "RunConfig",
     "Severity",
     "__version__",
+    "check",
     "hookimpl",
     "hookspec",
+    "load",
     "rule",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The Python API lives a layer up (it loads and checks); import it when first asked for.
+    if name in ("check", "load"):
+        from coordlint import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'coordlint' has no attribute {name!r}")

@@ -37,6 +37,23 @@ def coordlint_rules() -> Sequence[Rule]:
 
 
 @hookspec
+def coordlint_summary_columns() -> Sequence[tuple[str, Sequence[str]]]:
+    """Return columns for ``coordlint summary``, as ``(column name, tags)`` pairs.
+
+    A column shows each run's last finite value of the first of its ``tags`` the run logs
+    (``NA`` when it logs none), so a column can name where a metric lives in different
+    trainers, preferred first. The built-in pack contributes the coord diagnostics; a team's
+    plugin may add its own. Column names must be unique across plugins.
+
+    Example::
+
+        @coordlint.hookimpl
+        def coordlint_summary_columns():
+            return [("eval_map50", ["eval/bbox_mAP_50", "eval/map50"])]
+    """
+
+
+@hookspec
 def coordlint_formatters() -> Mapping[str, Callable[[Report], str]]:
     """Return output formats this plugin provides, as ``{name: format_function}``.
 

@@ -5,6 +5,7 @@ Formatters read a :class:`Report` and nothing else; the exit code is derived fro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -46,6 +47,8 @@ class Report:
     color: bool = False
     tracebacks: dict[int, str] = field(default_factory=dict)  # id(finding) -> traceback text
     suppressed: list[Suppressed] = field(default_factory=list)
+    #: The output formats available to :meth:`to` (set by the check that made the report).
+    formatters: dict[str, Callable[[Report], str]] = field(default_factory=dict, repr=False)
 
     def fails(self, finding: Finding) -> bool:
         """Whether ``finding`` is at or above the fail level."""
@@ -60,9 +63,23 @@ class Report:
         return [f for f in self.findings if self.fails(f)]
 
     @property
+    def failed(self) -> bool:
+        """Whether any finding is at or above the fail level."""
+        return bool(self.failing)
+
+    @property
     def exit_code(self) -> int:
         """0 when nothing is at or above the fail level, 1 when something is."""
         return 1 if self.failing else 0
+
+    def to(self, fmt: str) -> str:
+        """The report in output format ``fmt`` (``text``, ``json``, ``junit``, ... or a
+        plugin's)."""
+        formatter = self.formatters.get(fmt)
+        if formatter is None:
+            known = ", ".join(sorted(self.formatters)) or "none loaded"
+            raise ValueError(f"unknown output format {fmt!r} (choose from {known})")
+        return formatter(self)
 
     def counts(self) -> dict[Severity, int]:
         counts = dict.fromkeys(Severity, 0)

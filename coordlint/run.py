@@ -1,309 +1,120 @@
-"""The loaded run: the one object rules read.
+"""The run as rules see it: :class:`Run`, the one object a rule reads.
 
-Loaders build a :class:`Run` from per-tag columns; rules only ever read it. Nothing here touches
-files, so a rule's test can build a run from plain arrays (see :mod:`coordlint.testing`).
+A ``Run`` is a face over the loader's storage (:class:`coordlint.columns.RunData`): a rule sees
+the run's name, path, config, tags and series, and what the loader saw (the files read, the
+damage found, the steps written twice). Every read goes through this face, so the engine knows
+which tags a rule asked for (and can call it *not applicable* when the run lacks all of them).
+Series are copies: a rule may change what it gets without touching the run or other rules.
+
+Build one in a test with :func:`coordlint.testing.make_run`.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coordlint.columns import EMPTY, Problem, RunData, ScalarColumns
+from coordlint.runconfig import RunConfig
+
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ColumnFacts", "Problem", "Run", "ScalarColumns", "normalise_tag"]
-
-_HF_EVAL_PREFIX = re.compile(r"^(eval|test)_(?=.)")
-
-
-def normalise_tag(tag: str) -> str:
-    """Spell a tag the way HF's TensorBoard callback writes it, so rules ask for one name.
-
-    ``eval_loss`` → ``eval/loss`` (and ``test_X`` → ``test/X``); anything else is unchanged.
-    """
-    if not tag.startswith(("eval_", "test_")):  # most tags: no regex needed
-        return tag
-    return _HF_EVAL_PREFIX.sub(r"\1/", tag, count=1)
+__all__ = ["Checkpoint", "NonFinite", "Run"]
 
 
 @dataclass(frozen=True)
-class Problem:
-    """Something a loader could not read, reported by ``CL901 corrupt-log`` instead of raised.
+class Checkpoint:
+    """The checkpoint a gated run is judged as of: its directory, step, and how the step was
+    found (``name``, ``trainer_state``, ``--step``, ``config``)."""
 
-    ``kind`` is one of: ``truncated``, ``corrupt``, ``empty``, ``header-only``, ``lfs-pointer``,
-    ``not-tfrecord``, ``unreadable``, ``bad-line``, ``bad-config``.
-    """
-
-    file: str
-    kind: str
-    message: str
-    offset: int | None = None
-    records_skipped: int = 0
+    path: str
+    step: int
+    step_source: str
+    merged: bool = False
 
 
 @dataclass(frozen=True)
-class ColumnFacts:
-    """What is known of a column without reading its arrays: enough to resolve it, count it and
-    check it for non-finite values. A cache entry stores these beside each tag, so a re-check
-    reads only the arrays a rule asks for (see :meth:`ScalarColumns.deferred`)."""
+class NonFinite:
+    """A tag's NaN/±inf values: how many, and the step and value of the first one written."""
 
-    n: int
-    #: Steps strictly increasing in write order: no step written twice, none out of order.
-    increasing: bool
-    first_step: int
-    last_step: int
-    #: How many values are NaN or ±inf, and the (step, value) of the first one in write order.
-    non_finite: int = 0
-    first_non_finite: tuple[int, float] | None = None
+    count: int
+    step: int
+    value: float
 
-    @classmethod
-    def of(cls, steps: np.ndarray, values: np.ndarray) -> ColumnFacts:
-        n = len(steps)
-        if n == 0:
-            return cls(0, True, 0, 0)
-        bad = ~np.isfinite(values)
-        count = int(np.count_nonzero(bad))
-        first = None
-        if count:
-            i = int(np.argmax(bad))
-            first = (int(steps[i]), float(values[i]))
-        return cls(
-            n,
-            n == 1 or bool(np.all(steps[1:] > steps[:-1])),
-            int(steps[0]),
-            int(steps[-1]),
-            count,
-            first,
-        )
-
-    @staticmethod
-    def chain(parts: Sequence[ColumnFacts]) -> ColumnFacts | None:
-        """The facts of ``parts`` concatenated, when the result is still increasing; else None."""
-        parts = [p for p in parts if p.n]
-        if not parts:
-            return ColumnFacts(0, True, 0, 0)
-        for a, b in itertools.pairwise(parts):
-            if not (a.increasing and a.last_step < b.first_step):
-                return None
-        if not parts[-1].increasing:
-            return None
-        first_bad = next((p.first_non_finite for p in parts if p.non_finite), None)
-        return ColumnFacts(
-            sum(p.n for p in parts),
-            True,
-            parts[0].first_step,
-            parts[-1].last_step,
-            sum(p.non_finite for p in parts),
-            first_bad,
-        )
+    @property
+    def spelled(self) -> str:
+        """``nan``, ``inf`` or ``-inf``."""
+        if math.isnan(self.value):
+            return "nan"
+        return "inf" if self.value > 0 else "-inf"
 
 
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+class Run:
+    """A training run as rules see it: series by tag, the config, and what the loader saw."""
 
-
-class ScalarColumns:
-    """One tag's points (steps int64, values float64, wall_times float64), in write order or
-    already resolved (sorted by step, one point a step).
-
-    A column is either built from arrays or *deferred*: its :class:`ColumnFacts` are known and
-    its arrays are read by a loader the first time ``steps``, ``values`` or ``wall_times`` is
-    touched. Counting, resolving an increasing column and checking for non-finite values use
-    the facts alone, so a cached run costs only the tags its rules read.
-    """
-
-    __slots__ = ("_arrays", "_facts", "_loader", "_n")
+    __slots__ = ("_aliases", "_asked", "_data", "checkpoint", "references")
 
     def __init__(
         self,
-        steps: np.ndarray,
-        values: np.ndarray,
-        wall_times: np.ndarray,
+        data: RunData,
         *,
-        facts: ColumnFacts | None = None,
+        tag_aliases: Mapping[str, Sequence[str]] | None = None,
+        checkpoint: Checkpoint | None = None,
+        references: Sequence[Any] = (),
+        asked: list[str] | None = None,
     ) -> None:
-        """Columns from arrays; ``facts`` when they are already known (else computed once,
-        when first needed)."""
-        self._arrays: Arrays | None = (steps, values, wall_times)
-        self._n = len(steps)
-        self._facts = facts
-        self._loader: Callable[[], Arrays] | None = None
+        self._data = data
+        self._aliases: Mapping[str, Sequence[str]] = tag_aliases or {}
+        self._asked = asked
+        #: The checkpoint this run is judged as of, or ``None`` for a whole run.
+        self.checkpoint = checkpoint
+        #: Reference runs the team trusts, to compare against (see ``check --reference``).
+        self.references: tuple[Any, ...] = tuple(references)
 
-    @classmethod
-    def deferred(cls, facts: ColumnFacts, loader: Callable[[], Arrays]) -> ScalarColumns:
-        """A column of ``facts.n`` points whose arrays ``loader()`` returns when first needed
-        (the loader must be picklable to cross process pools)."""
-        self = cls.__new__(cls)
-        self._arrays = None
-        self._n = facts.n
-        self._facts = facts
-        self._loader = loader
-        return self
-
-    def _load(self) -> Arrays:
-        arrays = self._arrays
-        if arrays is None:
-            assert self._loader is not None
-            arrays = self._loader()
-            if any(len(a) != self._n for a in arrays):
-                raise RuntimeError(f"column loader returned {len(arrays[0])} of {self._n} points")
-            self._arrays, self._loader = arrays, None
-        return arrays
+    # -- who the run is -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The run's name in reports (``<name>@<step>`` for a gated checkpoint)."""
+        return self._data.name
 
     @property
-    def steps(self) -> np.ndarray:
-        return self._load()[0]
+    def path(self) -> str:
+        """Where the run's logs are (a directory or file path, or a URL)."""
+        return self._data.path
 
     @property
-    def values(self) -> np.ndarray:
-        return self._load()[1]
+    def config(self) -> RunConfig:
+        """Every key of the run's config files (``resolved_config.json``, ``args.json``, the
+        trainer's arguments), dotted: ``run.config.get("save_total_limit")``."""
+        config = self._data.config
+        return config if isinstance(config, RunConfig) else RunConfig(config)
 
-    @property
-    def wall_times(self) -> np.ndarray:
-        return self._load()[2]
-
-    @property
-    def loaded(self) -> bool:
-        """Whether the arrays are in memory (always, unless deferred and not yet read)."""
-        return self._arrays is not None
-
-    @property
-    def facts(self) -> ColumnFacts:
-        """The column's facts (computed once from the arrays when not given)."""
-        if self._facts is None:
-            steps, values, _ = self._load()
-            self._facts = ColumnFacts.of(steps, values)
-        return self._facts
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getstate__(self) -> tuple:
-        return (self._arrays, self._n, self._facts, self._loader)
-
-    def __setstate__(self, state: tuple) -> None:
-        self._arrays, self._n, self._facts, self._loader = state
-
-    def __repr__(self) -> str:
-        how = "loaded" if self.loaded else "deferred"
-        return f"ScalarColumns({self._n} points, {how})"
-
-    @classmethod
-    def concat(cls, parts: Iterable[ScalarColumns]) -> ScalarColumns:
-        given = list(parts)
-        parts = [p for p in given if len(p)]
-        if len(parts) <= 1:
-            return parts[0] if parts else (given[0] if given else _EMPTY)
-        if not all(p.loaded for p in parts):
-            facts = ColumnFacts.chain([p.facts for p in parts])
-            if facts is not None:  # stays deferred: reading it later reads every part
-                return cls.deferred(facts, _Chain(tuple(parts)))
-        return cls(
-            np.concatenate([p.steps for p in parts]),
-            np.concatenate([p.values for p in parts]),
-            np.concatenate([p.wall_times for p in parts]),
-        )
-
-    def resolve(self) -> tuple[ScalarColumns, int]:
-        """Sort by step, keeping each step's latest write; return it and how many were rewritten."""
-        n = self._n
-        if n <= 1 or self.facts.increasing:
-            return self, 0
-        steps = self.steps
-        # np.unique on the reversed steps finds each step's *last* write in original order.
-        _, first_in_reversed = np.unique(steps[::-1], return_index=True)
-        keep = n - 1 - first_in_reversed
-        resolved = ScalarColumns(steps[keep], self.values[keep], self.wall_times[keep])
-        return resolved, n - len(keep)
-
-
-@dataclass(frozen=True)
-class _Chain:
-    """The loader of a deferred concatenation: every part's arrays, joined."""
-
-    parts: tuple[ScalarColumns, ...]
-
-    def __call__(self) -> Arrays:
-        return (
-            np.concatenate([p.steps for p in self.parts]),
-            np.concatenate([p.values for p in self.parts]),
-            np.concatenate([p.wall_times for p in self.parts]),
-        )
-
-
-_EMPTY_STEPS = np.empty(0, dtype=np.int64)
-_EMPTY_VALUES = np.empty(0, dtype=np.float64)
-
-
-@dataclass
-class Run:
-    """A training run as rules see it: scalar series by tag, the config, and what the loader saw.
-
-    ``scalars`` must already be resolved (sorted by step, one point per step); use
-    :meth:`from_writes` to build a run from points in write order.
-    """
-
-    name: str
-    path: str
-    scalars: dict[str, ScalarColumns]
-    source: str = "tfevents"
-    files: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    rewritten: dict[str, int] = field(default_factory=dict)
-    config: Mapping[str, Any] = field(default_factory=dict)
-    tag_aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Tags asked for while the engine runs one rule; decides "not applicable" (see engine).
-    _asked: list[str] | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_writes(
-        cls, name: str, path: str, writes: Mapping[str, Iterable[ScalarColumns]], **kwargs: Any
-    ) -> Run:
-        """Build a run from each tag's columns in write order: the latest write of a step wins."""
-        scalars: dict[str, ScalarColumns] = {}
-        rewritten: dict[str, int] = {}
-        grouped: dict[str, list[ScalarColumns]] = {}
-        for tag, parts in writes.items():
-            grouped.setdefault(normalise_tag(tag), []).extend(parts)
-        for tag, parts in grouped.items():
-            joined = parts[0] if len(parts) == 1 else ScalarColumns.concat(parts)
-            resolved, count = joined.resolve()
-            scalars[tag] = resolved
-            if count:
-                rewritten[tag] = count
-        return cls(name=name, path=path, scalars=scalars, rewritten=rewritten, **kwargs)
-
-    # -- what rules read -------------------------------------------------------------------
+    # -- what rules read ------------------------------------------------------------------
     @property
     def tags(self) -> list[str]:
         """Every scalar tag of the run, sorted."""
-        return sorted(self.scalars)
-
-    @property
-    def points(self) -> int:
-        """How many (tag, step) points the run holds after deduplication."""
-        return sum(len(c) for c in self.scalars.values())
-
-    def resolve_tag(self, tag: str) -> str | None:
-        """The tag actually logged for ``tag``: itself, or its first configured alias present."""
-        if tag in self.scalars:
-            return tag
-        for alias in self.tag_aliases.get(tag, ()):
-            if alias in self.scalars:
-                return alias
-        return None
+        return sorted(self._data.columns)
 
     def has(self, tag: str) -> bool:
-        """Whether the run logs ``tag`` (directly or through an alias)."""
+        """Whether the run logs ``tag`` (directly or through a configured alias)."""
         if self._asked is not None:
             self._asked.append(tag)
-        return self.resolve_tag(tag) is not None
+        return self.logged_as(tag) is not None
+
+    def logged_as(self, tag: str) -> str | None:
+        """The tag as the log spells it: ``tag`` itself, or its first configured alias the run
+        logs; ``None`` when the run has neither. Asking does not count as reading the tag."""
+        if tag in self._data.columns:
+            return tag
+        for alias in self._aliases.get(tag, ()):
+            if alias in self._data.columns:
+                return alias
+        return None
 
     def series(self, tag: str) -> pd.Series:
         """``tag``'s values as a float Series indexed by step (sorted, unique); empty if absent.
@@ -318,28 +129,64 @@ class Run:
         columns = self._columns(tag)
         return _owned_series(columns.wall_times, columns.steps, tag)
 
+    def last_step(self, tag: str) -> int | None:
+        """The last step ``tag`` was logged at (``None`` when absent), without reading it."""
+        columns = self._columns(tag)
+        return columns.facts.last_step if len(columns) else None
+
+    def non_finite(self, tag: str) -> NonFinite | None:
+        """``tag``'s NaN/±inf values (``None`` when it has none), without reading its arrays."""
+        facts = self._columns(tag).facts
+        if not facts.non_finite or facts.first_non_finite is None:
+            return None
+        step, value = facts.first_non_finite
+        return NonFinite(facts.non_finite, step, value)
+
+    # -- what the loader saw --------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        """What contributed points: ``tfevents``, ``logging.jsonl``, ... joined with ``+``."""
+        return self._data.source
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file read for this run, config files included."""
+        return tuple(self._data.files)
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """What the loader could not read (reported by ``CL901 corrupt-log``)."""
+        return tuple(self._data.problems)
+
+    @property
+    def rewritten(self) -> Mapping[str, int]:
+        """Per tag, how many steps were written again with another value (latest write kept)."""
+        return dict(self._data.rewritten)
+
+    @property
+    def points(self) -> int:
+        """How many (tag, step) points the run holds after deduplication."""
+        return self._data.points
+
+    def _for_rule(self, asked: list[str] | None) -> Run:
+        """A fresh face over the same data for one rule (the engine's): it records the tags the
+        rule asks for in ``asked``, and whatever the rule does to it stays with it."""
+        return Run(
+            self._data,
+            tag_aliases=self._aliases,
+            checkpoint=self.checkpoint,
+            references=self.references,
+            asked=asked,
+        )
+
     def _columns(self, tag: str) -> ScalarColumns:
         if self._asked is not None:
             self._asked.append(tag)
-        resolved = self.resolve_tag(tag)
-        if resolved is None:
-            return _EMPTY
-        return self.scalars[resolved]
+        logged = self.logged_as(tag)
+        return EMPTY if logged is None else self._data.columns[logged]
 
     def __repr__(self) -> str:
-        return f"Run({self.name!r}, tags={len(self.scalars)}, points={self.points})"
-
-
-_EMPTY = ScalarColumns(_EMPTY_STEPS, _EMPTY_VALUES, _EMPTY_VALUES)
-
-
-def run_name(argument: Path, run_dir: Path) -> str:
-    """A run's name: its path relative to the argument, or the argument's own name."""
-    try:
-        rel = run_dir.relative_to(argument)
-    except ValueError:
-        return run_dir.name
-    return argument.name if str(rel) == "." else rel.as_posix()
+        return f"Run({self.name!r}, tags={len(self._data.columns)}, points={self.points})"
 
 
 def _owned_series(values: np.ndarray, steps: np.ndarray, name: str) -> pd.Series:

@@ -11,26 +11,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
-import pandas as pd
-import pytest
 
-from coordlint import engine
-from coordlint.config import Settings
-from coordlint.plugins import load_plugins
+from coordlint.check import engine
+from coordlint.check.config import Settings
+from coordlint.check.plugins import load_plugins
+from coordlint.columns import RunData, ScalarColumns
+from coordlint.execution.collect import load_path
 from coordlint.rule import Finding, Rule
-from coordlint.run import Run, ScalarColumns
+from coordlint.run import Run
 
-SeriesLike = pd.Series | Mapping[int, float] | Sequence[tuple[int, float]]
+if TYPE_CHECKING:
+    import pandas as pd
 
-__all__ = ["check", "load", "make_run", "write_events"]
+#: A curve given as a pandas Series (indexed by step), a ``{step: value}`` mapping, or
+#: ``(step, value)`` pairs.
+SeriesLike = Union["pd.Series", Mapping[int, float], Sequence[tuple[int, float]]]
+
+__all__ = ["SeriesLike", "check", "load", "make_run", "write_events"]
 
 
 def _pairs(data: SeriesLike) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(data, pd.Series):
-        return data.index.to_numpy(dtype=np.int64), data.to_numpy(dtype=np.float64)
+    index = getattr(data, "index", None)
+    if index is not None and hasattr(data, "to_numpy"):  # a pandas Series
+        return index.to_numpy(dtype=np.int64), data.to_numpy(dtype=np.float64)  # type: ignore[union-attr]
     items = list(data.items()) if isinstance(data, Mapping) else list(data)
     steps = np.array([int(s) for s, _ in items], dtype=np.int64)
     values = np.array([float(v) for _, v in items], dtype=np.float64)
@@ -41,15 +47,22 @@ def make_run(
     scalars: Mapping[str, SeriesLike],
     name: str = "run",
     *,
+    path: str | None = None,
     config: Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> Run:
-    """A run from ``{tag: {step: value}}`` (or a Series, or (step, value) pairs) in write order."""
+    """A run from ``{tag: {step: value}}`` (or a Series, or (step, value) pairs) in write order.
+
+    ``path`` is the run's directory (default: its name); ``config`` becomes ``run.config`` (flat
+    dotted keys or nested documents); other keyword arguments are
+    :class:`~coordlint.columns.RunData` fields (``problems``, ``source``, ...).
+    """
     writes = {}
     for tag, data in scalars.items():
         steps, values = _pairs(data)
         writes[tag] = [ScalarColumns(steps, values, np.zeros(len(steps)))]
-    return Run.from_writes(name, name, writes, config=dict(config or {}), **kwargs)
+    data = RunData.from_writes(name, path or name, writes, config=dict(config or {}), **kwargs)
+    return Run(data)
 
 
 def write_events(
@@ -95,12 +108,10 @@ def write_events(
 
 def load(path: str | Path) -> Run:
     """Load the single run at ``path`` with the real loader."""
-    from coordlint.loading import load_path
-
     runs = load_path(path)
     if len(runs) != 1:
         raise ValueError(f"expected one run under {path}, found {len(runs)}")
-    return runs[0]
+    return Run(runs[0])
 
 
 def check(
@@ -111,7 +122,7 @@ def check(
     rules: Iterable[Rule] | None = None,
 ) -> list[Finding]:
     """Run the selected rules (built-ins and installed plugins, or ``rules``) through the engine."""
-    runs = [runs] if isinstance(runs, Run) else list(runs)
+    runs = [runs] if isinstance(runs, (Run, RunData)) else list(runs)
     available = {r.code: r for r in rules} if rules is not None else load_plugins().rules
     settings = Settings(select=[select] if isinstance(select, str) else list(select))
     settings.params = {code: dict(p) for code, p in (params or {}).items()}
@@ -119,12 +130,19 @@ def check(
     return engine.check(runs, available, settings).findings
 
 
-@pytest.fixture
-def event_run(tmp_path: Path):
-    """Factory fixture: ``event_run({tag: {step: value}})`` writes a real event file, loads it."""
+try:  # the fixture registers only where pytest is installed (a notebook needs none of it)
+    import pytest
+except ImportError:  # pragma: no cover - exercised without pytest installed
+    pass
+else:
 
-    def factory(scalars: Mapping[str, SeriesLike], name: str = "run") -> Run:
-        write_events(tmp_path / name, scalars)
-        return load(tmp_path / name)
+    @pytest.fixture
+    def event_run(tmp_path: Path) -> Any:
+        """Factory fixture: ``event_run({tag: {step: value}})`` writes a real event file and
+        loads it."""
 
-    return factory
+        def factory(scalars: Mapping[str, SeriesLike], name: str = "run") -> Run:
+            write_events(tmp_path / name, scalars)
+            return load(tmp_path / name)
+
+        return factory

@@ -12,6 +12,8 @@ import pkgutil
 import coordlint
 from coordlint.rule import Rule
 
+from . import _coord
+
 
 def _discover() -> list[Rule]:
     found: list[Rule] = []
@@ -24,3 +26,8 @@ def _discover() -> list[Rule]:
 @coordlint.hookimpl
 def coordlint_rules() -> list[Rule]:
     return _discover()
+
+
+@coordlint.hookimpl
+def coordlint_summary_columns() -> list[tuple[str, tuple[str, ...]]]:
+    return _coord.summary_columns()

@@ -44,7 +44,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import coordlint
-from coordlint import metrics as m
+
+from . import _coord as m
 
 _ADVICE = {
     "soft_only": (

@@ -49,8 +49,9 @@ from collections.abc import Iterator
 import numpy as np
 
 import coordlint
-from coordlint import metrics as m
-from coordlint.rules._curves import nearest_checkpoint, running_median
+
+from . import _coord as m
+from ._curves import nearest_checkpoint, running_median
 
 
 def _checkpoint_hint(run: coordlint.Run, step: int) -> tuple[str, str | None]:

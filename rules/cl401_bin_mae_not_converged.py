@@ -40,8 +40,9 @@ from collections.abc import Iterator
 import numpy as np
 
 import coordlint
-from coordlint import metrics as m
-from coordlint.rules._curves import diff_noise, theil_sen
+
+from . import _coord as m
+from ._curves import diff_noise, theil_sen
 
 NOISE_WIDTHS = 4.0  # a trend must also stand this many noise widths above the eval noise
 

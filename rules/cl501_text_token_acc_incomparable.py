@@ -38,7 +38,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import coordlint
-from coordlint import metrics as m
+
+from . import _coord as m
 
 TAG = "eval/text_token_acc"
 

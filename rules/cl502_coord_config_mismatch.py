@@ -35,7 +35,8 @@ from collections import Counter
 from collections.abc import Iterator
 
 import coordlint
-from coordlint import metrics as m
+
+from . import _coord as m
 
 _FAMILY = ("soft_ce", "w1", "gate")
 
@@ -53,8 +54,7 @@ def coord_config_mismatch(runs: list[coordlint.Run], params: dict) -> Iterator[c
     compared = [
         r
         for r in runs
-        if r.config
-        and any(k in r.config for k in (*m.TARGET_KEYS, *m.WEIGHT_KEYS))
+        if any(m.config_value(r, k) is not None for k in (*m.TARGET_KEYS, *m.WEIGHT_KEYS))
         and _logs_family(r)
     ]
     if len(compared) < 2:
@@ -64,7 +64,7 @@ def coord_config_mismatch(runs: list[coordlint.Run], params: dict) -> Iterator[c
     details: dict[str, list[str]] = {}
     for keys, group in ((m.TARGET_KEYS, compared), (m.WEIGHT_KEYS, trained)):
         for key in keys:
-            known = [(r.name, r.config[key]) for r in group if key in r.config]
+            known = [(r.name, v) for r in group if (v := m.config_value(r, key)) is not None]
             if len(known) < 2:
                 continue
             counts = Counter(_hashable(v) for _, v in known)

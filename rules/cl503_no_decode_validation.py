@@ -29,7 +29,8 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 import coordlint
-from coordlint import metrics as m
+
+from . import _coord as m
 
 PATTERNS = [
     "*map*",

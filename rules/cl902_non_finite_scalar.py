@@ -26,13 +26,12 @@ import coordlint
 @coordlint.rule("CL902", "non-finite-scalar", severity="error")
 def non_finite_scalar(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
     for tag in run.tags:
-        # The column's facts: counted once when decoded (and kept by the cache), so a cached
-        # run is checked without reading a single array.
-        facts = run.scalars[tag].facts
-        if not facts.non_finite or facts.first_non_finite is None:
+        # Counted once when decoded (and kept by the cache), so a cached run is checked
+        # without reading a single array.
+        bad = run.non_finite(tag)
+        if bad is None:
             continue
-        count = facts.non_finite
-        step, value = facts.first_non_finite
+        count, step, value = bad.count, bad.step, bad.value
         spelled = "NaN" if math.isnan(value) else ("+inf" if value > 0 else "-inf")
         yield coordlint.Finding(
             f"{tag} is {spelled} at step {step} ({count} non-finite point"

@@ -8,14 +8,14 @@ import sys
 
 import pytest
 
-from coordlint import allocator
+from coordlint.cli import allocator
 
 GLIBC = sys.platform == "linux" and os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
 
 
 @pytest.mark.skipif(not GLIBC, reason="mallopt tuning is glibc's")
 def test_tunes_glibc_unless_the_environment_already_does():
-    probe = "from coordlint import allocator; print(allocator.tune())"
+    probe = "from coordlint.cli import allocator; print(allocator.tune())"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     plain = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     assert plain.stdout.strip() == "True"

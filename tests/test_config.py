@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from coordlint.config import Settings, find_config, load_settings
+from coordlint.check.config import Settings, find_config, load_settings
+from coordlint.check.plugins import load_plugins
 from coordlint.errors import ConfigError
-from coordlint.plugins import load_plugins
 from coordlint.rule import Severity
 
 

@@ -7,8 +7,8 @@ import math
 import pytest
 
 import coordlint
-from coordlint import engine
-from coordlint.config import Settings
+from coordlint.check import engine
+from coordlint.check.config import Settings
 from coordlint.errors import ConfigError
 from coordlint.testing import make_run
 

@@ -120,6 +120,7 @@ def test_a_line_that_is_not_json_is_reported_with_its_number(tmp_path):
 
 
 def test_resumed_run_appends_rewritten_steps(tmp_path):
+    from coordlint.columns import RunData
     from coordlint.run import Run
 
     rows = [
@@ -127,7 +128,7 @@ def test_resumed_run_appends_rewritten_steps(tmp_path):
         for s, v in [(10, 3.0), (20, 2.0), (30, 1.5), (20, 2.1), (30, 1.6), (40, 1.2)]
     ]
     log = read_logging_jsonl(jsonl(tmp_path / "logging.jsonl", rows))
-    run = Run.from_writes("r", str(tmp_path), log.writes)
+    run = Run(RunData.from_writes("r", str(tmp_path), log.writes))
     assert run.series("train/loss").to_dict() == {10: 3.0, 20: 2.1, 30: 1.6, 40: 1.2}
     assert run.rewritten == {"train/loss": 2}
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from coordlint import parallel
+import coordlint
 from coordlint.cli import cli
 from coordlint.errors import ConfigError
-from coordlint.loading import load_path
+from coordlint.execution import parallel
 from coordlint.testing import write_events
 
 SOFT_CE = "eval/coord_diag/soft_ce"
@@ -100,7 +100,7 @@ def test_dask_scheduler_report_is_identical_to_serial(sweep, serial_json, dask_s
 
 
 def test_loaded_runs_are_identical_and_picklable(sweep):
-    from coordlint.collect import collect_runs
+    from coordlint.execution.collect import collect_runs
 
     serial = collect_runs([str(sweep)], executor=None)
     with parallel.open_executor("process:2") as pool:
@@ -115,12 +115,12 @@ def test_loaded_runs_are_identical_and_picklable(sweep):
             b.problems,
             b.config,
         )
-        assert a.tags == b.tags and a.rewritten == b.rewritten
-        for tag in a.tags:
+        assert sorted(a.columns) == sorted(b.columns) and a.rewritten == b.rewritten
+        for tag in a.columns:
             for col in ("steps", "values", "wall_times"):
-                x, y = getattr(a.scalars[tag], col), getattr(b.scalars[tag], col)
+                x, y = getattr(a.columns[tag], col), getattr(b.columns[tag], col)
                 assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True)
-    run = pickle.loads(pickle.dumps(load_path(sweep / "run1")[0]))
+    run = pickle.loads(pickle.dumps(coordlint.load(sweep / "run1")[0]))
     assert run.points == serial[1].points and np.isnan(run.series("train/loss")[150])
 
 
@@ -133,13 +133,14 @@ def test_open_executor_specs():
         assert ex._max_workers == 3  # --jobs N alone is a process pool of N
     with parallel.open_executor("thread", 4) as ex:
         assert ex._max_workers == 4  # a spec without :N takes --jobs
-    ask = "__import__('coordlint.loading').loading.DECODE_THREAD"
     cores = parallel.usable_cores()
     with parallel.open_executor(f"process:{cores}") as ex:
-        assert ex.submit(eval, ask).result() is False  # the pool fills the cores: no 2nd thread
+        assert parallel.decode_thread_for(ex) is False  # the pool fills the cores: no 2nd thread
     if cores > 1:
         with parallel.open_executor("process:1") as ex:
-            assert ex.submit(eval, ask).result() is True
+            assert parallel.decode_thread_for(ex) is None  # the loader's default
+    with parallel.open_executor("thread:2") as ex:
+        assert parallel.decode_thread_for(ex) is None
     assert list(parallel.map_ordered(abs, [-3, 2, -1], None)) == [3, 2, 1]
 
 
@@ -177,9 +178,10 @@ def test_missing_dask_exits_2_naming_the_extra(sweep, monkeypatch):
 
 
 def test_process_pool_ships_columns_through_shared_memory_and_leaves_nothing(tmp_path):
-    from coordlint import shipping
-    from coordlint.discover import discover
+    from coordlint.execution import shipping
+    from coordlint.execution.discover import discover
     from coordlint.loading import load_run
+    from coordlint.run import Run
 
     write_events(tmp_path / "r1", {"a": {1: 1.0, 2: 2.0}, "b": {5: -1.5}})
     write_events(tmp_path / "r2", {"a": {1: 3.0}})
@@ -188,7 +190,7 @@ def test_process_pool_ships_columns_through_shared_memory_and_leaves_nothing(tmp
     with parallel.open_executor("process:2") as pool:
         shipped = list(parallel.map_ordered(load_run, specs, pool))
     serial = [load_run(s) for s in specs]
-    for got, want in zip(shipped, serial, strict=True):
+    for got, want in zip(map(Run, shipped), map(Run, serial), strict=True):
         assert got.tags == want.tags and got.points == want.points
         for tag in want.tags:
             assert got.series(tag).equals(want.series(tag))

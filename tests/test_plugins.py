@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from coordlint.check.plugins import load_plugins
 from coordlint.cli import cli
 from coordlint.errors import PluginError
-from coordlint.plugins import load_plugins
 from coordlint.testing import write_events
 
 REPO = Path(__file__).resolve().parents[1]

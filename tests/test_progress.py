@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from coordlint import progress as progress_module
-from coordlint.progress import progress
+from coordlint.execution import progress as progress_module
+from coordlint.execution.progress import progress
 
 
 class Terminal(io.StringIO):

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from coordlint.cli import cli
-from coordlint.discover import discover
-from coordlint.remote import RemotePath, is_url, parse_storage_options
+from coordlint.execution.discover import discover
+from coordlint.loading.remote import RemotePath, is_url, parse_storage_options
 from coordlint.testing import write_events
 
 fsspec = pytest.importorskip("fsspec")

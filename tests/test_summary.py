@@ -10,8 +10,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coordlint.summary import format_summary, summary_table
+from coordlint.check.plugins import load_plugins
+from coordlint.check.summary import format_summary
+from coordlint.check.summary import summary_table as _summary_table
 from coordlint.testing import load, make_run, write_events
+
+# The columns the built-in pack contributes through the coordlint_summary_columns hook.
+COLUMNS = load_plugins(autoload=False).summary_columns
+
+
+def summary_table(runs):
+    return _summary_table(runs, COLUMNS)
+
 
 RUNS = Path(__file__).resolve().parents[1] / "examples" / "runs"
 NAMES = ["soft_ce_only", "pure_ce_only", "soft_ce_hard_ce_mixed"]

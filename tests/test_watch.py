@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from coordlint import watch
+import coordlint
+from coordlint.check import watch
 from coordlint.cli import cli
 from coordlint.errors import InputError
 from coordlint.report import Report
@@ -76,10 +77,9 @@ def test_watch_prints_each_finding_once_when_it_appears(tmp_path, monkeypatch):
 def test_watch_loop_emits_only_new_findings_per_check(tmp_path, monkeypatch):
     run_dir = tmp_path / "live"
     _grow(run_dir, monkeypatch)
-    from coordlint import engine
-    from coordlint.config import Settings
-    from coordlint.loading import load_path
-    from coordlint.plugins import load_plugins
+    from coordlint.check import engine
+    from coordlint.check.config import Settings
+    from coordlint.check.plugins import load_plugins
 
     rules = load_plugins().rules
     settings = Settings(select=["CL201", "CL902"])
@@ -87,7 +87,7 @@ def test_watch_loop_emits_only_new_findings_per_check(tmp_path, monkeypatch):
     emitted: list[list[tuple[str, int | None]]] = []
 
     def check_once() -> Report:
-        return engine.check(load_path(run_dir), rules, settings)
+        return engine.check(coordlint.load(run_dir), rules, settings)
 
     result = watch.watch_loop(
         check_once,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coordlint.run import Problem, ScalarColumns
+from coordlint.columns import Problem, ScalarColumns
 
 __all__ = ["DecodeState", "FileScalars", "decode_records"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from coordlint.run import Problem, ScalarColumns
+from coordlint.columns import Problem, ScalarColumns
 
 # Keys that say where a row is, not what was measured.
 _POSITION_KEYS = frozenset({"global_step/max_steps", "global_step", "step"})

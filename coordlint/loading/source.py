@@ -1,7 +1,7 @@
 """Where log bytes come from: the one place the loader opens and stats files.
 
 Local paths, and fsspec URLs (``s3://bucket/run/events...``, ``memory://...``; see
-:mod:`coordlint.remote`): a URL string, or a :class:`~coordlint.remote.RemotePath`, is read
+:mod:`coordlint.loading.remote`): a URL string, or a :class:`~.remote.RemotePath`, is read
 through its fsspec filesystem, so the decoding code never cares where a file lives.
 """
 
@@ -14,6 +14,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from coordlint.loading import remote
+
 
 @dataclass(frozen=True)
 class FileStat:
@@ -25,8 +27,6 @@ def _remote(path: object) -> Any:
     """The RemotePath for a URL (or RemotePath) ``path``; None for a local path."""
     if isinstance(path, Path):
         return None
-    from coordlint import remote
-
     if isinstance(path, remote.RemotePath):
         return path
     if remote.is_url(path):
@@ -45,9 +45,7 @@ def open_binary(path: str | Path) -> BinaryIO:
 def stat(path: str | Path) -> FileStat:
     """Size and modification time of ``path`` (raises OSError)."""
     if _remote(path) is not None:
-        from coordlint.remote import url_stat
-
-        return FileStat(*url_stat(str(path)))
+        return FileStat(*remote.url_stat(str(path)))
     st = os.stat(path)
     return FileStat(st.st_size, st.st_mtime_ns)
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import crc32c
 import numpy as np
 
-from coordlint.run import Problem
+from coordlint.columns import Problem
 
 __all__ = [
     "Records",

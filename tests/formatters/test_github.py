@@ -124,10 +124,10 @@ def test_raw_lines_carry_no_unescaped_separator(hostile_run):
 
 
 def test_run_without_a_file_has_no_file_property(tmp_path):
-    from coordlint import engine
-    from coordlint.config import Settings
+    from coordlint.check import engine
+    from coordlint.check.config import Settings
+    from coordlint.check.plugins import load_plugins
     from coordlint.formatters import github_format
-    from coordlint.plugins import load_plugins
     from coordlint.testing import make_run
 
     run = make_run({"train/loss": {1: 1.0, 2: math.inf}}, name="mem")

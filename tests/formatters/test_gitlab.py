@@ -7,10 +7,11 @@ import math
 from pathlib import Path
 
 import coordlint
-from coordlint import Finding, engine
-from coordlint.config import Settings
+from coordlint import Finding
+from coordlint.check import engine
+from coordlint.check.config import Settings
+from coordlint.check.plugins import load_plugins
 from coordlint.formatters import gitlab_format
-from coordlint.plugins import load_plugins
 from coordlint.testing import load, make_run, write_events
 
 GITLAB_SEVERITIES = {"info", "minor", "major", "critical", "blocker"}

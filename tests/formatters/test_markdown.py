@@ -9,11 +9,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import coordlint
-from coordlint import Finding, engine
+from coordlint import Finding
+from coordlint.check import engine
+from coordlint.check.config import Settings
+from coordlint.check.plugins import load_plugins
 from coordlint.cli import cli
-from coordlint.config import Settings
 from coordlint.formatters import markdown_format
-from coordlint.plugins import load_plugins
 from coordlint.rule import Severity
 from coordlint.testing import load, write_events
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 import coordlint
-from coordlint import Finding, engine
-from coordlint.config import Settings
+from coordlint import Finding
+from coordlint.check import engine
+from coordlint.check.config import Settings
+from coordlint.check.plugins import load_plugins
 from coordlint.formatters import sarif_format
-from coordlint.plugins import load_plugins
 from coordlint.testing import load, make_run, write_events
 
 jsonschema = pytest.importorskip("jsonschema")

@@ -436,7 +436,7 @@ def test_a_torn_append_is_ignored_and_the_entry_written_afresh(tmp_path, base, c
 
 
 def test_too_many_segments_are_compacted(tmp_path, base, cache, monkeypatch) -> None:
-    from coordlint.loading import cache as cache_module
+    from coordlint.loading.cache import store as cache_module
 
     monkeypatch.setattr(cache_module, "MAX_SEGMENTS", 3)
     more = write_with_tensorboard(tmp_path / "more", _events(40, start=40)).read_bytes()

@@ -8,7 +8,7 @@ from _loading_helpers import histogram_event, scalar_event, write_with_tensorboa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coordlint.discover import RunSpec
+from coordlint.execution.discover import RunSpec
 from coordlint.loading import load_run
 
 N_POINTS = 12

@@ -11,11 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from coordlint import parallel
-from coordlint.collect import LoadOptions, collect_runs
-from coordlint.discover import discover
+from coordlint.execution import parallel
+from coordlint.execution.collect import LoadOptions, collect_runs
+from coordlint.execution.discover import discover
 from coordlint.loading import load_run
 from coordlint.loading.cache import Cache
+from coordlint.run import Run
 from coordlint.testing import check, write_events
 
 SOFT_CE = "eval/coord_diag/soft_ce"
@@ -47,7 +48,7 @@ def cached_run(tmp_path_factory):
     write_events(tmp_path / "run", _scalars())
     (spec,) = discover(tmp_path / "run")
     cache = Cache(tmp_path / "cache", min_size=0)
-    cold = load_run(spec, cache=cache)
+    cold = Run(load_run(spec, cache=cache))
     return spec, cache, cold
 
 
@@ -56,18 +57,19 @@ def test_warm_check_reads_only_the_tags_rules_ask_for(cached_run) -> None:
     expected = _key(check(cold))
     assert {"CL201", "CL902"} <= {code for code, *_ in expected}
 
-    warm = load_run(spec, cache=cache)
+    stored = load_run(spec, cache=cache)
+    warm = Run(stored)
     assert warm.points == cold.points and warm.tags == cold.tags
-    assert not any(c.loaded for c in warm.scalars.values())
+    assert not any(c.loaded for c in stored.columns.values())
     assert _key(check(warm)) == expected
-    read = {t for t, c in warm.scalars.items() if c.loaded}
+    read = {t for t, c in stored.columns.items() if c.loaded}
     assert SOFT_CE in read
     assert not read & set(FILLER)  # 30 tags no rule looks at stay on disk
 
 
 def test_deferred_columns_equal_decoded_ones(cached_run) -> None:
     spec, cache, cold = cached_run
-    warm = load_run(spec, cache=cache)
+    warm = Run(load_run(spec, cache=cache))
     for tag in cold.tags:
         assert warm.series(tag).equals(cold.series(tag))
         assert warm.wall_times(tag).equals(cold.wall_times(tag))
@@ -85,11 +87,12 @@ def test_two_cached_files_resolve_like_uncached(tmp_path, second, rewritten) -> 
     (spec,) = discover(tmp_path / "run")
     assert len(spec.files) == 2
     cache = Cache(tmp_path / "cache", min_size=0)
-    plain = load_run(spec)
+    plain = Run(load_run(spec))
     load_run(spec, cache=cache)
-    warm = load_run(spec, cache=cache)
+    stored = load_run(spec, cache=cache)
+    warm = Run(stored)
     assert warm.rewritten.get("train/loss", 0) == plain.rewritten.get("train/loss", 0) == rewritten
-    assert warm.scalars["train/loss"].loaded == bool(rewritten)
+    assert stored.columns["train/loss"].loaded == bool(rewritten)
     assert warm.series("train/loss").equals(plain.series("train/loss"))
 
 
@@ -97,8 +100,8 @@ def test_cached_runs_cross_a_process_pool_deferred(cached_run) -> None:
     spec, cache, cold = cached_run
     with parallel.open_executor("process:2") as pool:
         (shipped,) = parallel.map_ordered(functools.partial(load_run, cache=cache), [spec], pool)
-    assert not any(c.loaded for c in shipped.scalars.values())
-    assert np.array_equal(shipped.scalars[SOFT_CE].values, cold.scalars[SOFT_CE].values)
+    assert not any(c.loaded for c in shipped.columns.values())
+    assert np.array_equal(shipped.columns[SOFT_CE].values, cold.series(SOFT_CE).to_numpy())
     assert _key(check(shipped)) == _key(check(cold))
 
 
@@ -134,10 +137,10 @@ def test_with_a_pool_only_runs_needing_decoding_leave_the_process(tmp_path) -> N
         again = collect_runs([str(tmp_path / "sweep")], options, executor=pool)
     assert [s.name for s in pool.sent] == ["b"]
     assert [r.points for r in again] == [30000, 30001, 30000]
-    assert not again[0].scalars["train/loss"].loaded  # loaded here, deferred
+    assert not again[0].columns["train/loss"].loaded  # loaded here, deferred
     serial = collect_runs([str(tmp_path / "sweep")], LoadOptions(), executor=None)
     for got, want in zip(again, serial, strict=True):
-        assert got.series("train/loss").equals(want.series("train/loss"))
+        assert Run(got).series("train/loss").equals(Run(want).series("train/loss"))
     assert [r.points for r in first] == [30000, 30000, 30000]
 
 
@@ -160,7 +163,7 @@ def test_a_pool_worker_that_cached_a_run_sends_no_columns_back(tmp_path) -> None
     from coordlint.loading.cache import TagReader
 
     # Read from the cache entry the worker wrote, not from a shipped copy of its arrays.
-    assert all(isinstance(r.scalars["train/loss"]._loader, TagReader) for r in runs)
+    assert all(isinstance(r.columns["train/loss"]._loader, TagReader) for r in runs)
     serial = collect_runs([str(tmp_path / "sweep")], LoadOptions(), executor=None)
     for got, want in zip(runs, serial, strict=True):
-        assert got.series("train/loss").equals(want.series("train/loss"))
+        assert Run(got).series("train/loss").equals(Run(want).series("train/loss"))

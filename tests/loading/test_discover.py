@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from _loading_helpers import scalar_event
 
-from coordlint.discover import discover
 from coordlint.errors import InputError
+from coordlint.execution.discover import discover
 
 
 def test_logdir_rule_nested_runs_and_spaces(tmp_path, tb_write) -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from _loading_helpers import reference_read
 
-from coordlint.discover import discover
-from coordlint.loading import load_file, load_path, load_run
+import coordlint
+from coordlint.execution.discover import discover
+from coordlint.loading import load_file, load_run
+from coordlint.run import Run
 
 CHT = "cht619__tensorboardX-mnist/runs"
 EXPERIMENT = "TheCodeheadMT__TensorBoard-Tutorial/archive/hparam_tuning/Experiment 0_adam_200_0.2"
@@ -48,15 +50,15 @@ def test_problems_of_the_damaged_files(realruns) -> None:
 def test_tf2_tensor_scalars_are_all_kept(realruns) -> None:
     (spec,) = discover(realruns / EXPERIMENT)
     assert spec.name == "Experiment 0_adam_200_0.2"
-    run = load_run(spec)
+    run = Run(load_run(spec))
     assert run.tags == ["accuracy", "batch_accuracy", "batch_loss"]
     assert len(run.series("batch_loss")) == 15000
     assert run.series("batch_loss").index.tolist() == list(range(1, 15001))
-    assert run.points == 30001 and run.problems == []
+    assert run.points == 30001 and run.problems == ()
 
 
 def test_duplicate_steps_are_rewritten(realruns) -> None:
-    runs = load_path(realruns / "janosh__tensorboard-reducer/tests/runs/duplicate_steps")
+    runs = coordlint.load(realruns / "janosh__tensorboard-reducer/tests/runs/duplicate_steps")
     assert [r.name for r in runs] == ["run_1", "run_2", "run_3"]
     for run in runs:
         expected, _ = reference_read(Path(run.files[0]))
@@ -72,7 +74,7 @@ def test_duplicate_steps_are_rewritten(realruns) -> None:
 
 def test_two_file_runs_merge_in_order(realruns) -> None:
     hf = realruns / "ramrow__Finetune_research_RPI2025/results/transformers/llama_results/runs"
-    (run,) = load_path(hf)
+    (run,) = coordlint.load(hf)
     assert run.name == "runs/Aug02_01-11-59_pan".split("/")[-1] or run.name.endswith("pan")
     assert [Path(f).name for f in run.files] == [
         "events.out.tfevents.1754111522.pan.24538.0",
@@ -86,13 +88,15 @@ def test_two_file_runs_merge_in_order(realruns) -> None:
     for tag, points in second.items():
         for step, value, _ in points:
             assert run.series(tag)[step] == value
-    rerun = load_path(realruns / "ZeroToMax-ZYZ__study_tensorboard/runs/my_first_experiment")[0]
+    rerun = coordlint.load(realruns / "ZeroToMax-ZYZ__study_tensorboard/runs/my_first_experiment")[
+        0
+    ]
     a, _ = reference_read(Path(rerun.files[0]))
     assert all(rerun.rewritten[t] == len(p) for t, p in a.items())  # the re-run rewrote 0..99
 
 
 def test_scalar_example_duplicates(realruns) -> None:
-    (run,) = load_path(realruns / CHT / "scalar_example_0914")
+    (run,) = coordlint.load(realruns / CHT / "scalar_example_0914")
     assert len(run.files) == 2
     assert run.rewritten.get("my_value_1", 0) >= 10
     assert run.series("my_value_1").index.tolist() == list(range(10))
@@ -101,7 +105,7 @@ def test_scalar_example_duplicates(realruns) -> None:
 @pytest.mark.parametrize("name", ["train", "validation"])
 def test_keras_logs(realruns, name) -> None:
     path = realruns / "TheCodeheadMT__TensorBoard-Tutorial/archive/logs/imdb-model-1690485351"
-    runs = {r.name: r for r in load_path(path)}
+    runs = {r.name: r for r in coordlint.load(path)}
     assert sorted(runs) == ["train", "validation"]
     expected, _ = reference_read(Path(runs[name].files[0]))
     assert {"epoch_loss", "epoch_accuracy"} <= set(expected)
@@ -118,9 +122,9 @@ def test_every_run_reads_the_same_through_the_cache(realruns, tmp_path) -> None:
     specs = discover(realruns)
     assert len(specs) >= 8
     for spec in specs:
-        plain = load_run(spec)
+        plain = Run(load_run(spec))
         load_run(spec, cache=cache)
-        cached = load_run(spec, cache=cache)
+        cached = Run(load_run(spec, cache=cache))
         assert cached.tags == plain.tags, spec.name
         assert cached.points == plain.points and cached.rewritten == plain.rewritten, spec.name
         assert cached.problems == plain.problems, spec.name

@@ -2,36 +2,55 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from coordlint import engine
-from coordlint.config import Settings
-from coordlint.plugins import load_plugins
+from coordlint.check import engine
+from coordlint.check.config import Settings
+from coordlint.check.plugins import load_plugins
 from coordlint.testing import event_run, load, write_events  # noqa: F401  (event_run: fixture)
 
 
 @pytest.fixture
 def write_run(tmp_path: Path):
-    """``write_run(scalars, name, checkpoints=...)``: an event file (and ``checkpoint-N`` dirs)
-    loaded with the real loader."""
+    """``write_run(scalars, name, checkpoints=..., config=...)``: an event file (and
+    ``checkpoint-N`` dirs, and a ``resolved_config.json`` holding ``config``'s coord keys as
+    the trainer writes them) loaded with the real loader."""
 
     def factory(
         scalars: Mapping[str, Any],
         name: str = "run",
         *,
         checkpoints: Iterable[int] = (),
+        config: Mapping[str, Any] | None = None,
     ):
         directory = tmp_path / name
         write_events(directory, scalars)
         for step in checkpoints:
             (directory / f"checkpoint-{step}").mkdir()
+        if config is not None:
+            resolved = resolved_config(config)
+            (directory / "resolved_config.json").write_text(json.dumps(resolved))
         return load(directory)
 
     return factory
+
+
+def resolved_config(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """A resolved_config.json document holding coord config keys (``coord_soft_ce_w1.X``
+    under ``custom``, ``training.X`` under ``training``), as the team's trainer writes it."""
+    resolved: dict[str, Any] = {}
+    for key, value in flat.items():
+        path = key.split(".") if key.startswith("training.") else ["custom", *key.split(".")]
+        node = resolved
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return {"schema_version": 1, "resolved": resolved}
 
 
 @pytest.fixture

@@ -48,8 +48,7 @@ def test_fires_on_rebound_and_names_checkpoint(write_run):
 def test_checkpoint_in_parent_dir_is_found(tmp_path):
     (tmp_path / "checkpoint-440").mkdir()
     (tmp_path / "tb").mkdir()
-    run = make_run({DIAG: series(rebound())}, name="run")
-    run.path = str(tmp_path / "tb")
+    run = make_run({DIAG: series(rebound())}, name="run", path=str(tmp_path / "tb"))
     (finding,) = check(run, "CL201")
     assert finding.data["checkpoint"] == "checkpoint-440"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from coordlint import metrics as m
+from coordlint.rules import _coord as m
 from coordlint.testing import check, make_run
 
 STEPS = np.arange(40, 801, 40)

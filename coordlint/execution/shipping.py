@@ -10,7 +10,8 @@ Deferred columns (a cache hit the worker did not need to read) travel as they ar
 numbers saying where in the cache their block is, read by the parent only if a rule asks. The
 parent cuts a shipped column's arrays from the mapping only when a rule first reads it, too.
 With a cache, a worker that has just cached a run whole ships nothing at all (see
-:func:`coordlint.collect._load_all`): the parent reads the tags its rules need from the cache.
+:func:`coordlint.execution.collect._load_all`): the parent reads the tags its rules need
+from the cache.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from coordlint.run import ColumnFacts, Run, ScalarColumns
+from coordlint.columns import ColumnFacts, RunData, ScalarColumns
 
 _SHM = Path("/dev/shm")
 _DTYPES = (np.int64, np.float64, np.float64)  # steps, values, wall_times
@@ -34,9 +35,9 @@ _DTYPES = (np.int64, np.float64, np.float64)  # steps, values, wall_times
 @dataclass
 class Shipped:
     """A run holding only its deferred columns, and where the others are: ``(tag, facts)`` in
-    file order (``None`` for a deferred tag, still in ``run.scalars``)."""
+    file order (``None`` for a deferred tag, still in ``run.columns``)."""
 
-    run: Run
+    run: RunData
     path: str
     layout: list[tuple[str, ColumnFacts | None]]
 
@@ -44,19 +45,19 @@ class Shipped:
 class Sender:
     """Wraps a loader for a worker process: load, then ship the columns through a file."""
 
-    def __init__(self, load: Callable[[Any], Run]):
+    def __init__(self, load: Callable[[Any], RunData]):
         self.load = load
 
-    def __call__(self, item: Any) -> Shipped | Run:
+    def __call__(self, item: Any) -> Shipped | RunData:
         run = self.load(item)
-        if not isinstance(run, Run) or not any(c.loaded for c in run.scalars.values()):
+        if not isinstance(run, RunData) or not any(c.loaded for c in run.columns.values()):
             return run  # nothing to ship: no columns, or only deferred ones
         directory = str(_SHM) if _SHM.is_dir() else None
         fd, path = tempfile.mkstemp(prefix="coordlint-", suffix=".cols", dir=directory)
         layout: list[tuple[str, ColumnFacts | None]] = []
         try:
             with os.fdopen(fd, "wb") as fh:
-                for tag, cols in run.scalars.items():
+                for tag, cols in run.columns.items():
                     if not cols.loaded:
                         layout.append((tag, None))
                         continue
@@ -68,11 +69,11 @@ class Sender:
         except BaseException:
             os.unlink(path)
             raise
-        run.scalars = {t: c for t, c in run.scalars.items() if not c.loaded}
+        run.columns = {t: c for t, c in run.columns.items() if not c.loaded}
         return Shipped(run, path, layout)
 
 
-def receive(item: Shipped | Run) -> Run:
+def receive(item: Shipped | RunData) -> RunData:
     """The parent's side: map the worker's file and give the run its columns back."""
     if not isinstance(item, Shipped):
         return item
@@ -85,7 +86,7 @@ def receive(item: Shipped | Run) -> Run:
         os.unlink(item.path)  # the mapping keeps the pages; nothing is left behind
     offset = 0
     scalars = {}
-    deferred = item.run.scalars
+    deferred = item.run.columns
     for tag, facts in item.layout:
         if facts is None:
             scalars[tag] = deferred[tag]
@@ -93,7 +94,7 @@ def receive(item: Shipped | Run) -> Run:
         # Deferred again: the views are cut only for the tags a rule reads (most are not).
         scalars[tag] = ScalarColumns.deferred(facts, _Views(data, offset, facts.n))
         offset += 24 * facts.n
-    item.run.scalars = scalars
+    item.run.columns = scalars
     return item.run
 
 

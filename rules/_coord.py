@@ -1,7 +1,8 @@
-"""Where the coord metrics live: tag fallbacks, config keys and the summary's columns.
+"""The coord domain: where the coord metrics live, the config keys rules read, summary columns.
 
-Shared by the coord rules (``rules/cl1xx``–``cl5xx``), ``coordlint summary`` and the config
-loader. A coord metric ``X`` is read from ``eval/coord_softce_w1/X`` when the run logs it (the
+Shared by the coord rules (``rules/cl1xx``–``cl5xx``); ``coordlint summary`` gets its columns
+from here through the ``coordlint_summary_columns`` hook. Not a rule (no module-level Rule).
+A coord metric ``X`` is read from ``eval/coord_softce_w1/X`` when the run logs it (the
 soft-CE + W1 + gate loss block, present when that loss trains the model) and otherwise from
 ``eval/coord_diag/X`` (the diagnostics every coord run logs). The flip rate has its own tags.
 """
@@ -13,13 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coordlint.run import Run
+from coordlint import Run
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
     "CONFIG_KEYS",
+    "CONFIG_PATHS",
     "DIAG",
     "FLIP_TAGS",
     "SOFTCE",
@@ -29,6 +31,7 @@ __all__ = [
     "coord_tag",
     "logs_coord_metrics",
     "metric_tags",
+    "summary_columns",
 ]
 
 SOFTCE = "coord_softce_w1"
@@ -40,7 +43,7 @@ FLIP_TAGS = ("eval/coord_monitor/flip_coord_to_noncoord", "eval/flip_coord_to_no
 DIAG_ENABLED = "eval/coord_diag/enabled"
 TEXT_TOKEN_ACC = ("eval/text_token_acc",)
 
-# -- run.config keys (a flat dict; a key is absent when it is unknown) ------------------------
+# -- run.config keys: each read from the first of its CONFIG_PATHS the config holds ---------
 CFG_SOFTCE_ENABLED = "coord_soft_ce_w1.enabled"
 CFG_CE_WEIGHT = "coord_soft_ce_w1.ce_weight"
 CFG_SOFT_CE_WEIGHT = "coord_soft_ce_w1.soft_ce_weight"
@@ -72,6 +75,29 @@ CONFIG_KEYS = (
     CFG_SAVE_STEPS,
     CFG_LOGGING_STEPS,
 )
+# Where each key lives: a flat dotted key (``make_run(config=...)``, older loaders), the
+# ``resolved`` object of resolved_config.json, then ms-swift's args.json.
+CONFIG_PATHS: dict[str, tuple[str, ...]] = {
+    **{
+        key: (key, f"custom.{key}")
+        for key in (
+            CFG_SOFTCE_ENABLED,
+            CFG_CE_WEIGHT,
+            CFG_SOFT_CE_WEIGHT,
+            CFG_W1_WEIGHT,
+            CFG_GATE_WEIGHT,
+            CFG_TEXT_GATE_WEIGHT,
+            CFG_TEMPERATURE,
+            CFG_TARGET_SIGMA,
+            CFG_TARGET_TRUNCATE,
+            CFG_TOKEN_TYPE_METRICS,
+            CFG_BBOX_FORMAT,
+        )
+    },
+    CFG_EVAL_STEPS: (CFG_EVAL_STEPS, "eval_steps"),
+    CFG_SAVE_STEPS: (CFG_SAVE_STEPS, "save_steps"),
+    CFG_LOGGING_STEPS: (CFG_LOGGING_STEPS, "logging_steps"),
+}
 # What sets the *level* of the soft-CE family (soft_ce's floor is the target's entropy).
 TARGET_KEYS = (CFG_TEMPERATURE, CFG_TARGET_SIGMA, CFG_TARGET_TRUNCATE)
 # What scales the logged loss terms (they are logged already multiplied by their weights).
@@ -142,5 +168,16 @@ def logs_block(run: Run, block: str, splits: Sequence[str] = ("eval", "train")) 
 
 
 def config_value(run: Run, key: str) -> object | None:
-    """``run.config[key]``, or ``None`` when the config does not say."""
-    return run.config.get(key) if run.config else None
+    """Coord config ``key`` (one of :data:`CONFIG_KEYS`) from the first of its
+    :data:`CONFIG_PATHS` the run's config holds, or ``None`` when the config does not say."""
+    config = run.config
+    for path in CONFIG_PATHS.get(key, (key,)):
+        value = config.get(path)
+        if value is not None:
+            return value
+    return None
+
+
+def summary_columns() -> list[tuple[str, tuple[str, ...]]]:
+    """``coordlint summary``'s coord columns, in the analysis note's order."""
+    return [(column, metric_tags(metric)) for column, metric in SUMMARY_METRICS]

@@ -1,8 +1,9 @@
 """RUN arguments → loaded runs: discover each argument, load every run once, in order.
 
 This is the loading half of a check, shared by ``check``, ``watch`` and ``summary``: where runs
-load (``--jobs``/``--executor``, see :mod:`coordlint.parallel`), whether the event-file cache is
-used, and the storage options of remote logdirs all come in as :class:`LoadOptions`.
+load (``--jobs``/``--executor``, see :mod:`coordlint.execution.parallel`), whether the
+event-file cache is used, and the storage options of remote logdirs all come in as
+:class:`LoadOptions`.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from coordlint.discover import RunSpec, discover
-from coordlint.loading import load_run
-from coordlint.parallel import map_ordered, open_executor
-from coordlint.progress import progress
-from coordlint.run import Run
+from coordlint.columns import RunData
+from coordlint.execution.discover import discover
+from coordlint.execution.parallel import decode_thread_for, map_ordered, open_executor
+from coordlint.execution.progress import progress
+from coordlint.loading import RunSpec, load_run
+from coordlint.loading.cache import DEFAULT_MAX_SIZE, Cache
 
-if TYPE_CHECKING:
-    from coordlint.loading.cache import Cache
-
-__all__ = ["LoadOptions", "collect_runs", "iter_runs"]
+__all__ = ["LoadOptions", "collect_runs", "iter_runs", "load_path"]
 
 
 @dataclass(frozen=True)
@@ -46,24 +45,22 @@ _FROM_OPTIONS: Any = object()
 def collect_runs(
     arguments: Sequence[str],
     options: LoadOptions = LoadOptions(),
-    tag_aliases: Mapping[str, tuple[str, ...]] | None = None,
     executor: Executor | None = _FROM_OPTIONS,
-) -> list[Run]:
+) -> list[RunData]:
     """Discover and load every run named by ``arguments``, each once, in argument order.
 
     Runs load on ``executor`` (``None``: in this process) or, by default, on the one the
     options name; the result is the same either way.
     """
-    return list(iter_runs(arguments, options, tag_aliases, executor))
+    return list(iter_runs(arguments, options, executor))
 
 
 def iter_runs(
     arguments: Sequence[str],
     options: LoadOptions = LoadOptions(),
-    tag_aliases: Mapping[str, tuple[str, ...]] | None = None,
     executor: Executor | None = _FROM_OPTIONS,
     label: str = "loading runs",
-) -> Iterator[Run]:
+) -> Iterator[RunData]:
     """:func:`collect_runs` one run at a time, each as soon as it has loaded (the others keep
     loading on the executor meanwhile). Every argument is discovered before the first run
     loads, so a bad argument fails before any work."""
@@ -76,7 +73,6 @@ def iter_runs(
         for spec, run in progress(zip(specs, loaded, strict=True), len(specs), label):
             if spec.name in shared:  # same name from two arguments: use the path as given
                 run.name = str(spec.path)
-            run.tag_aliases = dict(tag_aliases or {})
             yield run
 
 
@@ -94,14 +90,14 @@ def _specs(arguments: Sequence[str], storage_options: Mapping[str, Any]) -> list
 
 def _load_all(
     specs: Sequence[RunSpec], options: LoadOptions, executor: Executor | None
-) -> Iterator[Run]:
+) -> Iterator[RunData]:
     """Each spec's run, in order. With a cache and an executor, a run whose event files are
     all cached and unchanged loads here (it reads only headers: shipping it would cost more)
     while the executor decodes the others. A local process pool's worker that has just cached
     a run whole says so instead of shipping its columns back, and the run loads here from the
     cache, reading only the tags the rules ask for."""
     cache = _cache(options)
-    load = load_run if cache is None else functools.partial(load_run, cache=cache)
+    load = functools.partial(load_run, cache=cache, decode_thread=decode_thread_for(executor))
     if executor is None or cache is None:
         yield from map_ordered(load, specs, executor)
         return
@@ -122,10 +118,10 @@ class _CacheThenSay:
     """A pool worker's load: the run, or :class:`_Cached` once every event file of it is in
     the cache unchanged (its columns then need not cross to the parent)."""
 
-    def __init__(self, load: Callable[[RunSpec], Run], cache: Cache) -> None:
+    def __init__(self, load: Callable[[RunSpec], RunData], cache: Cache) -> None:
         self.load, self.cache = load, cache
 
-    def __call__(self, spec: RunSpec) -> Run | _Cached:
+    def __call__(self, spec: RunSpec) -> RunData | _Cached:
         run = self.load(spec)
         if spec.files and all(self.cache.is_current(str(f)) for f in spec.files):
             return _Cached()
@@ -135,7 +131,11 @@ class _CacheThenSay:
 def _cache(options: LoadOptions) -> Cache | None:
     if options.cache_dir is None:
         return None
-    from coordlint.loading.cache import DEFAULT_MAX_SIZE, Cache
-
     limit = DEFAULT_MAX_SIZE if options.cache_max_size is None else options.cache_max_size
     return Cache(options.cache_dir, max_size=limit)
+
+
+def load_path(path: str | Path, options: LoadOptions = LoadOptions()) -> list[RunData]:
+    """Discover the runs under one path and load each in this process (raises InputError
+    like :func:`~coordlint.execution.discover.discover`)."""
+    return collect_runs([str(path)], options, executor=None)

@@ -1,11 +1,12 @@
 """``coordlint summary``: the end-of-training table of coord metrics, one row per run.
 
 For each run: ``max_train_step`` (the largest step of any ``train/`` tag), ``max_eval_step``
-(of any ``eval/`` tag), and the last logged value of each coord metric in
-:data:`coordlint.metrics.SUMMARY_METRICS` (``eval/coord_softce_w1/X``, falling back to
-``eval/coord_diag/X``; NA where the run logs neither). Formatted as aligned text, a markdown
-table to paste into a progress note (4 decimals, scientific below 1e-3, ``0`` for zero, ``NA``
-for missing), or CSV (full float32/float64 precision, ``NA`` for missing).
+(of any ``eval/`` tag), and the last finite value of each column's tag: the first of the
+column's tags the run logs, NA where it logs none. The columns come from plugins'
+``coordlint_summary_columns`` hook; the built-in pack contributes the coord metrics
+(``eval/coord_softce_w1/X``, falling back to ``eval/coord_diag/X``). Formatted as aligned
+text, a markdown table to paste into a progress note (4 decimals, scientific below 1e-3, ``0``
+for zero, ``NA`` for missing), or CSV (full float32/float64 precision, ``NA`` for missing).
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coordlint import metrics as m
 from coordlint.run import Run
 
 if TYPE_CHECKING:
     import pandas as pd  # imported when a table is built: `coordlint check` never needs it
 
-__all__ = ["FORMATS", "format_summary", "summary_table"]
+__all__ = ["FORMATS", "Column", "format_summary", "summary_table"]
+
+#: A summary column: its name and the tags that may hold it, preferred first.
+Column = tuple[str, Sequence[str]]
 
 FORMATS = ("text", "markdown", "csv")
 STEP_COLUMNS = ("max_train_step", "max_eval_step")
@@ -32,24 +35,25 @@ INDEX_NAME = "model"
 
 def _max_step(run: Run, prefix: str) -> int | None:
     # Resolved columns are sorted by step: the last step is the largest, known without reading.
-    steps = [c.facts.last_step for t, c in run.scalars.items() if t.startswith(prefix) and len(c)]
-    return max(steps) if steps else None
+    steps = [run.last_step(t) for t in run.tags if t.startswith(prefix)]
+    found = [s for s in steps if s is not None]
+    return max(found) if found else None
 
 
-def _last(run: Run, metric: str) -> float:
-    for tag in m.metric_tags(metric):
-        tag_logged = run.resolve_tag(tag)
-        if tag_logged is None:
+def _last(run: Run, tags: Sequence[str]) -> float:
+    for tag in tags:
+        if run.logged_as(tag) is None:
             continue
-        values = run.scalars[tag_logged].values
+        values = run.series(tag).to_numpy()
         finite = values[np.isfinite(values)]
         if len(finite):
             return float(finite[-1])
     return math.nan
 
 
-def summary_table(runs: Sequence[Run]) -> pd.DataFrame:
-    """One row per run (indexed by run name, index named ``model``), the note's columns in order.
+def summary_table(runs: Sequence[Run], columns: Sequence[Column]) -> pd.DataFrame:
+    """One row per run (indexed by run name, index named ``model``): the step columns, then
+    ``columns`` in order.
 
     Step columns are nullable integers (``Int64``); metric columns are floats, NaN where absent.
     """
@@ -61,15 +65,15 @@ def summary_table(runs: Sequence[Run]) -> pd.DataFrame:
             "max_train_step": _max_step(run, "train/"),
             "max_eval_step": _max_step(run, "eval/"),
         }
-        for column, metric in m.SUMMARY_METRICS:
-            row[column] = _last(run, metric)
+        for column, tags in columns:
+            row[column] = _last(run, tags)
         rows.append(row)
-    columns = [*STEP_COLUMNS, *(c for c, _ in m.SUMMARY_METRICS)]
+    names = [*STEP_COLUMNS, *(c for c, _ in columns)]
     index = pd.Index([r.name for r in runs], name=INDEX_NAME, dtype="object")
-    df = pd.DataFrame(rows, index=index, columns=columns)
+    df = pd.DataFrame(rows, index=index, columns=names)
     for column in STEP_COLUMNS:
         df[column] = df[column].astype("Int64")
-    for column, _ in m.SUMMARY_METRICS:
+    for column, _ in columns:
         df[column] = df[column].astype("float64")
     return df
 

@@ -51,6 +51,8 @@ class Plugins:
     info: dict[str, PluginInfo]
     rules: dict[str, Rule]
     formatters: dict[str, Callable[[Report], str]]
+    #: ``coordlint summary``'s columns: (name, tags preferred first), in plugin order.
+    summary_columns: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 def load_plugins(
@@ -86,7 +88,7 @@ def load_plugins(
         raise PluginError(f"plugin {exc.plugin!r}: {exc}") from exc
     rules = _collect_rules(pm, info)
     formatters = _collect_formatters(pm)
-    return Plugins(pm, info, rules, formatters)
+    return Plugins(pm, info, rules, formatters, _collect_summary_columns(pm))
 
 
 def _installed() -> bool:
@@ -191,3 +193,23 @@ def _collect_formatters(pm: pluggy.PluginManager) -> dict[str, Callable[[Report]
                 )
             formatters[name] = func
     return formatters
+
+
+def _collect_summary_columns(pm: pluggy.PluginManager) -> list[tuple[str, tuple[str, ...]]]:
+    columns: dict[str, tuple[str, ...]] = {}
+    for impl in pm.hook.coordlint_summary_columns.get_hookimpls():
+        try:
+            provided = list(impl.function() or [])
+            pairs = [(str(name), tuple(str(t) for t in tags)) for name, tags in provided]
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r}: coordlint_summary_columns() must return "
+                f"(name, tags) pairs: {type(exc).__name__}: {exc}"
+            ) from exc
+        for name, tags in pairs:
+            if name in columns:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: summary column {name!r} is already registered"
+                )
+            columns[name] = tags
+    return list(columns.items())

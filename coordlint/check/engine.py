@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from coordlint.config import Settings
+from coordlint.check.config import Settings
+from coordlint.check.selection import enabled_codes
+from coordlint.columns import RunData
 from coordlint.report import Outcome, Report, Suppressed
 from coordlint.rule import Finding, NotApplicable, Rule, Severity
 from coordlint.run import Run
-from coordlint.selection import enabled_codes
 
 RULE_ERROR = ("CL900", "rule-error")
 
@@ -35,7 +36,7 @@ Suppress = Callable[[Finding], "str | None"]
 
 
 def check(
-    runs: Iterable[Run],
+    runs: Iterable[RunData | Run],
     rules: Mapping[str, Rule],
     settings: Settings,
     version: str = "",
@@ -43,8 +44,10 @@ def check(
 ) -> Report:
     """Run every enabled rule on ``runs`` and return the report.
 
-    ``runs`` may be an iterator that is still loading: each run's own rules run as soon as it
-    arrives (while worker processes decode the next runs), the rules over all runs at the end.
+    ``runs`` (loaded :class:`RunData`, or :class:`Run` faces) may be an iterator that is still
+    loading: each run's own rules run as soon as it arrives (while worker processes decode the
+    next runs), the rules over all runs at the end. Each rule sees its own :class:`Run` face
+    over the run, with the configured tag aliases, so the tags it asks for are tracked.
     Each ``suppress`` callable may claim a finding by returning a reason (a baseline, say);
     config ignore entries with a reason are applied first.
     """
@@ -52,7 +55,9 @@ def check(
     enabled = select_rules(rules, settings)
     params = {rule.code: settings.params_for(rule) for rule in enabled}
     per_run = [rule for rule in enabled if rule.scope != "runs"]
-    for run in runs:
+    aliases = settings.tag_aliases
+    for item in runs:
+        run = _face(item, aliases)
         report.runs.append(run)
         for rule in per_run:
             report.outcomes.append(_check_one(rule, run, params[rule.code], settings, report))
@@ -88,19 +93,23 @@ def _config_suppressions(settings: Settings) -> Suppress:
     return suppress
 
 
+def _face(item: RunData | Run, aliases: Mapping[str, Sequence[str]]) -> Run:
+    if isinstance(item, Run):
+        return item
+    return Run(item, tag_aliases=aliases)
+
+
 def _check_one(
     rule: Rule, run: Run, params: dict[str, Any], settings: Settings, report: Report
 ) -> Outcome:
-    run._asked = []
+    asked: list[str] = []
     try:
-        found = list(rule.check(run, params) or ())
+        found = list(rule.check(run._for_rule(asked), params) or ())
     except NotApplicable as exc:
         return Outcome(run.name, rule.code, "skipped", reason=str(exc) or "not applicable")
     except Exception as exc:  # a broken rule must not stop the others
         return _rule_error(rule, run.name, exc, report)
-    finally:
-        asked, run._asked = run._asked, None
-    if not found and asked and not any(run.resolve_tag(t) for t in asked):
+    if not found and asked and not any(run.logged_as(t) for t in asked):
         return Outcome(run.name, rule.code, "skipped", reason=f"run lacks {', '.join(asked)}")
     try:
         findings = [_stamp(f, rule, run.name, settings) for f in found]
@@ -114,7 +123,7 @@ def _check_runs(
 ) -> list[Outcome]:
     names = [r.name for r in runs]
     try:
-        found = list(rule.check(runs, params) or ())
+        found = list(rule.check([r._for_rule(None) for r in runs], params) or ())
         for f in found:
             if f.run not in names:
                 raise ValueError(

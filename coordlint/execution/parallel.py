@@ -26,22 +26,31 @@ arrives, while the workers decode the next ones.
     any callable returning a ``concurrent.futures.Executor`` (called with no arguments), for
     other engines (loky, mpi4py.futures, ray.util...).
 
-Loaded :class:`~coordlint.run.Run` objects travel back pickled (numpy arrays, plain data).
+Loaded :class:`~coordlint.columns.RunData` objects travel back pickled (numpy arrays, plain data).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from coordlint.errors import ConfigError
+from coordlint.execution import shipping
+from coordlint.loading.cpu import usable_cores
 
-__all__ = ["EXECUTOR_HELP", "map_ordered", "open_executor", "resolve_jobs", "usable_cores"]
+__all__ = [
+    "EXECUTOR_HELP",
+    "WorkerPool",
+    "decode_thread_for",
+    "map_ordered",
+    "open_executor",
+    "resolve_jobs",
+    "usable_cores",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -56,13 +65,19 @@ _SCHEDULER = re.compile(r"^(dask|tcp|tls|inproc|ucx)://\S+$")
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity, e.g. under ``taskset`` or a
-    container's cpuset), else every core of the machine."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+class WorkerPool(ProcessPoolExecutor):
+    """A local process pool that knows whether its workers fill every core."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers)
+        #: Whether the workers take every usable core (then they decode on no second thread).
+        self.fills_cores = workers >= usable_cores()
+
+
+def decode_thread_for(executor: Executor | None) -> bool | None:
+    """The ``decode_thread`` argument of loads on ``executor``: ``False`` in the workers of a
+    pool that fills every core (two threads per core only contend), else the loader's default."""
+    return False if isinstance(executor, WorkerPool) and executor.fills_cores else None
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -92,10 +107,7 @@ def open_executor(spec: str | None, jobs: int = 1) -> Iterator[Executor | None]:
         if kind == "serial":
             yield None
         elif kind == "process":
-            busy = n >= usable_cores()
-            with ProcessPoolExecutor(
-                max_workers=n, initializer=_one_thread_per_worker if busy else None
-            ) as pool:
+            with WorkerPool(n) as pool:
                 yield pool
         elif kind == "thread":
             with ThreadPoolExecutor(max_workers=n) as pool:
@@ -135,13 +147,6 @@ def open_executor(spec: str | None, jobs: int = 1) -> Iterator[Executor | None]:
     )
 
 
-def _one_thread_per_worker() -> None:
-    """A pool worker's initializer: the workers fill the cores, so no decode thread each."""
-    import coordlint.loading
-
-    coordlint.loading.DECODE_THREAD = False
-
-
 def _distributed() -> Any:
     try:
         return importlib.import_module("distributed")
@@ -176,12 +181,11 @@ def map_ordered(
     """``func`` over ``items``, results in input order, on ``executor`` (``None``: serially).
 
     On a local process pool, loaded runs come back through memory-mapped files instead of
-    pickles (see :mod:`coordlint.shipping`): pickling the columns cost as much as decoding.
+    pickles (see :mod:`coordlint.execution.shipping`): pickling the columns cost as much as
+    decoding.
     """
     if executor is None:
         return map(func, items)
     if isinstance(executor, ProcessPoolExecutor):
-        from coordlint import shipping
-
         return map(shipping.receive, executor.map(shipping.Sender(func), items))
     return executor.map(func, items)

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
+from coordlint.check.selection import ALL, validate_entries
 from coordlint.errors import ConfigError
 from coordlint.rule import Rule, Severity
-from coordlint.selection import ALL, validate_entries
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -9,8 +9,8 @@ files under its ``runs/`` folder, where ms-swift and HF write them. Like TensorB
 directories are searched; symlinked directories are not followed (no cycles).
 
 A URL argument (``s3://bucket/logdir``, ``memory://...``: any fsspec URL, see
-:mod:`coordlint.remote`) is searched by the same rule over its filesystem; its runs' paths are
-:class:`~coordlint.remote.RemotePath` objects whose ``str()`` is the URL.
+:mod:`coordlint.loading.remote`) is searched by the same rule over its filesystem; its runs'
+paths are :class:`~coordlint.loading.remote.RemotePath` objects whose ``str()`` is the URL.
 """
 
 from __future__ import annotations
@@ -21,27 +21,26 @@ import re
 import struct
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coordlint.errors import InputError
-from coordlint.run import run_name
+from coordlint.loading import remote
+from coordlint.loading.source import open_binary
+from coordlint.loading.spec import LOGGING_JSONL, TB_SUBDIR, TRAINER_STATE, RunSpec
 
-__all__ = ["RunSpec", "discover", "is_event_file", "merge_order"]
+__all__ = ["RunSpec", "discover", "is_event_file", "merge_order", "run_name"]
 
 _TIMESTAMP = re.compile(r"tfevents\.(\d+(?:\.\d+)?)")
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """One run found on disk."""
-
-    name: str  # path relative to the argument; the argument's own name when it is the run
-    path: Path  # the run directory (the file's parent when the argument is a file)
-    files: tuple[Path, ...]  # event files, in merge order
-    jsonl: Path | None = None  # ms-swift logging.jsonl
-    trainer_states: tuple[Path, ...] = ()  # trainer_state.json candidates (checkpoint copies)
+def run_name(argument: Path, run_dir: Path) -> str:
+    """A run's name: its path relative to the argument, or the argument's own name."""
+    try:
+        rel = run_dir.relative_to(argument)
+    except ValueError:
+        return run_dir.name
+    return argument.name if str(rel) == "." else rel.as_posix()
 
 
 def is_event_file(name: str) -> bool:
@@ -56,8 +55,6 @@ def _name_timestamp(path: Path) -> float:
 
 def _first_wall_time(path: Path) -> float:
     """The first record's wall_time, read from the header; +inf when it cannot be read."""
-    from coordlint.loading.source import open_binary  # not at the top: loading imports us
-
     try:
         with open_binary(path) as fh:
             head = fh.read(4096)
@@ -90,11 +87,6 @@ def _event_files(directory: Path, names: list[str]) -> list[Path]:
     return [
         directory / name for name in names if is_event_file(name) and (directory / name).is_file()
     ]
-
-
-LOGGING_JSONL = "logging.jsonl"
-TRAINER_STATE = "trainer_state.json"
-TB_SUBDIR = "runs"
 
 
 def _trainer_states(directory: Path, names: list[str]) -> tuple[Path, ...]:
@@ -149,8 +141,6 @@ def discover(
     Raises ``InputError`` when the path does not exist or holds no event files or logs, or when
     a URL's filesystem backend is not installed.
     """
-    from coordlint import remote
-
     if remote.is_url(argument):
         arg: Any = remote.RemotePath.from_url(str(argument), storage_options)
     else:

@@ -1,0 +1,123 @@
+"""One check, from options to a report: the config and plugins an invocation names, the rule
+selection, the runs, the engine. The CLI and the Python API are two faces of these calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coordlint.check import engine
+from coordlint.check.baseline import BaselineFilter
+from coordlint.check.config import FAIL_LEVELS, Settings, load_settings
+from coordlint.check.plugins import Plugins, load_plugins
+from coordlint.columns import RunData
+from coordlint.errors import ConfigError
+from coordlint.report import Report
+from coordlint.rule import Severity
+from coordlint.run import Run
+
+__all__ = ["Selection", "Session", "Setup", "describe_settings", "split_codes"]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Where settings and rules come from: a config file (``None``: found from the current
+    directory up; ``isolated``: none at all), plugin modules or files, blocked plugins."""
+
+    config: Path | None = None
+    isolated: bool = False
+    plugins: Sequence[str] = ()
+    blocked: Sequence[str] = ()
+    #: Load entry-point plugins (``None``: unless COORDLINT_DISABLE_PLUGIN_AUTOLOAD is set).
+    autoload: bool | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The command line's rule selection and fail level, applied over the config's."""
+
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    extend_select: Sequence[str] = ()
+    extend_ignore: Sequence[str] = ()
+    fail_on: str | None = None
+
+
+def split_codes(values: Iterable[str]) -> list[str]:
+    """``["CL2,CL9", "TM1"]`` → ``["CL2", "CL9", "TM1"]`` (commas or spaces separate)."""
+    return [c for v in values for c in v.replace(",", " ").split() if c]
+
+
+@dataclass
+class Session:
+    """The settings and loaded plugins of one invocation."""
+
+    settings: Settings
+    plugins: Plugins
+    suppress: list[engine.Suppress] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, setup: Setup = Setup()) -> Session:
+        """Read the config and load the plugins ``setup`` names (raises ConfigError/PluginError)."""
+        settings = load_settings(setup.config, discover=not setup.isolated)
+        loaded = load_plugins(
+            [*settings.plugins, *setup.plugins], blocked=setup.blocked, autoload=setup.autoload
+        )
+        return cls(settings, loaded)
+
+    def select(self, selection: Selection = Selection()) -> Session:
+        """Apply ``selection`` over the config and validate every code; returns self."""
+        settings = self.settings
+        if selection.select:
+            settings.select = split_codes(selection.select)
+        if selection.ignore:
+            settings.ignore = split_codes(selection.ignore)
+        settings.extend_select += split_codes(selection.extend_select)
+        settings.extend_ignore += split_codes(selection.extend_ignore)
+        if selection.fail_on is not None:
+            if selection.fail_on not in FAIL_LEVELS:
+                raise ConfigError(
+                    f"fail-on {selection.fail_on!r} is not one of {', '.join(FAIL_LEVELS)}"
+                )
+            fail_on = selection.fail_on
+            settings.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
+        settings.validate(self.plugins.rules)
+        return self
+
+    def baseline(self, baseline: BaselineFilter) -> None:
+        """Report and fail only on findings ``baseline`` does not hold."""
+        self.suppress.append(baseline)
+
+    def check(self, runs: Iterable[RunData | Run], version: str = "") -> Report:
+        """Run every enabled rule over ``runs`` (each as it arrives)."""
+        report = engine.check(
+            runs, self.plugins.rules, self.settings, version=version, suppress=self.suppress
+        )
+        report.formatters = dict(self.plugins.formatters)
+        return report
+
+
+def describe_settings(session: Session) -> str:
+    """The effective settings, one ``key: value`` a line (``--show-settings``)."""
+    settings, loaded = session.settings, session.plugins
+    enabled = [r.code for r in engine.select_rules(loaded.rules, settings)]
+    fail_on = "never" if settings.fail_on is None else str(settings.fail_on)
+    lines = [
+        f"config: {settings.path or '(none)'}",
+        f"select: {', '.join(settings.select + settings.extend_select) or '-'}",
+        f"ignore: {', '.join(settings.ignore + settings.extend_ignore) or '-'}",
+        f"fail-on: {fail_on}",
+        f"enabled rules: {', '.join(enabled) or '-'}",
+        f"plugins: {', '.join(loaded.info)}",
+    ]
+    for entry in settings.suppressions:
+        lines.append(f"ignored: {entry.code} on runs {entry.runs!r}: {entry.reason}")
+    for code, level in sorted(settings.severity.items()):
+        lines.append(f"severity: {code} = {level}")
+    for code, params in sorted(settings.params.items()):
+        lines.append(f"params: {code} " + ", ".join(f"{k}={v!r}" for k, v in params.items()))
+    for tag, aliases in sorted(settings.tag_aliases.items()):
+        lines.append(f"tag-alias: {tag} <- {', '.join(aliases)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,86 @@
+"""The ``coordlint`` command: parse → call → render → exit. One module per command group.
+
+Exit codes: 0 nothing at or above the fail level; 1 something is; 2 usage, config, input or
+plugin errors (Click's own errors included: they never turn into a 1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+import coordlint
+from coordlint.cli import allocator
+from coordlint.cli.check_command import check
+from coordlint.cli.options import CliState
+from coordlint.cli.rules_commands import explain, plugins_command, rules_command
+from coordlint.cli.summary_command import summary_command
+from coordlint.cli.watch_command import clean_command, watch_command
+from coordlint.errors import CoordlintError
+
+__all__ = ["DEBUG_ENV", "cli", "main"]
+
+DEBUG_ENV = "COORDLINT_DEBUG"
+
+
+class CoordlintGroup(click.Group):
+    """Maps every error to one line on stderr and exit 2; tracebacks only with ``--debug``."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        state = CliState(debug=bool(os.environ.get(DEBUG_ENV)))
+        try:
+            code = super().main(*args, standalone_mode=False, obj=state, **kwargs)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.ClickException as exc:  # UsageError, BadParameter, FileError, ...
+            exc.show()
+            code = 2
+        except click.Abort:
+            click.echo("coordlint: aborted", err=True)
+            code = 2
+        except CoordlintError as exc:
+            if state.debug:
+                traceback.print_exc()
+            click.echo(f"coordlint: error: {exc}", err=True)
+            code = exc.exit_code
+        except Exception as exc:  # a bug in coordlint itself: still one line unless debugging
+            if state.debug:
+                traceback.print_exc()
+            click.echo(
+                f"coordlint: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback)",
+                err=True,
+            )
+            code = 2
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=CoordlintGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(coordlint.__version__, prog_name="coordlint")
+def cli() -> None:
+    """Lint the training logs of coordinate-token vision-language models."""
+
+
+for _command in (
+    check,
+    rules_command,
+    explain,
+    plugins_command,
+    summary_command,
+    watch_command,
+    clean_command,
+):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    allocator.tune()
+    cli.main(prog_name="coordlint")

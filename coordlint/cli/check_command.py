@@ -1,0 +1,131 @@
+"""``coordlint check``: check runs, write the report, exit by the fail level."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+import coordlint
+from coordlint.check.baseline import BaselineFilter, read_baseline
+from coordlint.check.baseline import write_baseline as write_baseline_file
+from coordlint.check.session import Selection, Session, Setup, describe_settings
+from coordlint.cli.options import CliState, load_options, selection_options, setup_options
+from coordlint.errors import InputError
+from coordlint.execution.collect import LoadOptions, iter_runs
+
+__all__ = ["check", "want_color"]
+
+
+def want_color(choice: str) -> bool:
+    """``--color``: always, never, or auto (a terminal, unless NO_COLOR is set)."""
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+@click.command()
+@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.option(
+    "--output-format",
+    "-f",
+    "output_format",
+    default="text",
+    show_default=True,
+    help="text, json, junit, github, gitlab, sarif, markdown, html, auto (github under "
+    "GitHub Actions, else text), or a plugin's format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of stdout.",
+)
+@selection_options
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail the check.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour text output (NO_COLOR is honoured).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report and fail only on findings not recorded in this baseline.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings as the baseline in FILE (exits 0).",
+)
+@click.option(
+    "--show-settings", is_flag=True, help="Print the effective settings and ignore reasons; exit."
+)
+@load_options()
+@setup_options
+@click.pass_obj
+def check(
+    state: CliState,
+    runs: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    exit_zero: bool,
+    color: str,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    show_settings: bool,
+    selection: Selection,
+    load: LoadOptions,
+    setup: Setup,
+) -> int:
+    """Check each RUN (an event file, a run directory, or a logdir of runs)."""
+    session = Session.open(setup).select(selection)
+    formatter = session.plugins.formatters.get(output_format)
+    if formatter is None:
+        raise click.BadParameter(
+            f"{output_format!r} is not one of {', '.join(sorted(session.plugins.formatters))}",
+            param_hint="'--output-format'",
+        )
+    if show_settings:
+        click.echo(describe_settings(session), nl=False)
+        return 0
+    baseline_filter = BaselineFilter(read_baseline(baseline)) if baseline else None
+    if baseline_filter is not None:
+        session.baseline(baseline_filter)
+    # Rules run on each run as it arrives, while worker processes (--jobs) load the next ones.
+    report = session.check(iter_runs(runs, load, label="checking runs"), coordlint.__version__)
+    if write_baseline is not None:
+        entries = write_baseline_file(write_baseline, report.findings, coordlint.__version__)
+        click.echo(f"coordlint: wrote {entries} baseline entries to {write_baseline}", err=True)
+        return 0
+    if baseline_filter is not None:
+        _say_baseline(baseline_filter)
+    if not state.debug:
+        report.tracebacks.clear()
+    report.color = output is None and want_color(color)
+    text = formatter(report)
+    if output is None:
+        click.echo(text, nl=False, color=report.color)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write report to {output}: {exc.strerror or exc}") from exc
+    return 0 if exit_zero else report.exit_code
+
+
+def _say_baseline(baseline: BaselineFilter) -> None:
+    stale = baseline.stale
+    line = f"coordlint: {baseline.matched} finding(s) baselined"
+    if stale:
+        shown = ", ".join(f"{run} {code}" + (f" {tag}" if tag else "") for run, code, tag in stale)
+        line += f"; {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} no longer "
+        line += f"occur: {shown}"
+    click.echo(line, err=True)

@@ -1,0 +1,286 @@
+"""How a loaded run is stored: per-tag columns, what the loader saw, and the run as data.
+
+The loaders (:mod:`coordlint.loading`) build a :class:`RunData`; the engine hands rules a
+:class:`coordlint.Run` over it, which shows only the rule-facing face. Nothing here touches
+files: a deferred column's loader is a callable the loading layer injects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ColumnFacts",
+    "Problem",
+    "RunData",
+    "ScalarColumns",
+    "normalise_tag",
+]
+
+_HF_EVAL_PREFIX = re.compile(r"^(eval|test)_(?=.)")
+
+
+def normalise_tag(tag: str) -> str:
+    """Spell a tag the way HF's TensorBoard callback writes it, so rules ask for one name.
+
+    ``eval_loss`` → ``eval/loss`` (and ``test_X`` → ``test/X``); anything else is unchanged.
+    """
+    if not tag.startswith(("eval_", "test_")):  # most tags: no regex needed
+        return tag
+    return _HF_EVAL_PREFIX.sub(r"\1/", tag, count=1)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something a loader could not read, reported by ``CL901 corrupt-log`` instead of raised.
+
+    ``kind`` is one of: ``truncated``, ``corrupt``, ``empty``, ``header-only``, ``lfs-pointer``,
+    ``not-tfrecord``, ``unreadable``, ``bad-line``, ``bad-config``.
+    """
+
+    file: str
+    kind: str
+    message: str
+    offset: int | None = None
+    records_skipped: int = 0
+
+
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What is known of a column without reading its arrays: enough to resolve it, count it and
+    check it for non-finite values. A cache entry stores these beside each tag, so a re-check
+    reads only the arrays a rule asks for (see :meth:`ScalarColumns.deferred`)."""
+
+    n: int
+    #: Steps strictly increasing in write order: no step written twice, none out of order.
+    increasing: bool
+    first_step: int
+    last_step: int
+    #: How many values are NaN or ±inf, and the (step, value) of the first one in write order.
+    non_finite: int = 0
+    first_non_finite: tuple[int, float] | None = None
+
+    @classmethod
+    def of(cls, steps: np.ndarray, values: np.ndarray) -> ColumnFacts:
+        n = len(steps)
+        if n == 0:
+            return cls(0, True, 0, 0)
+        bad = ~np.isfinite(values)
+        count = int(np.count_nonzero(bad))
+        first = None
+        if count:
+            i = int(np.argmax(bad))
+            first = (int(steps[i]), float(values[i]))
+        return cls(
+            n,
+            n == 1 or bool(np.all(steps[1:] > steps[:-1])),
+            int(steps[0]),
+            int(steps[-1]),
+            count,
+            first,
+        )
+
+    @staticmethod
+    def chain(parts: Sequence[ColumnFacts]) -> ColumnFacts | None:
+        """The facts of ``parts`` concatenated, when the result is still increasing; else None."""
+        parts = [p for p in parts if p.n]
+        if not parts:
+            return ColumnFacts(0, True, 0, 0)
+        for a, b in itertools.pairwise(parts):
+            if not (a.increasing and a.last_step < b.first_step):
+                return None
+        if not parts[-1].increasing:
+            return None
+        first_bad = next((p.first_non_finite for p in parts if p.non_finite), None)
+        return ColumnFacts(
+            sum(p.n for p in parts),
+            True,
+            parts[0].first_step,
+            parts[-1].last_step,
+            sum(p.non_finite for p in parts),
+            first_bad,
+        )
+
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+class ScalarColumns:
+    """One tag's points (steps int64, values float64, wall_times float64), in write order or
+    already resolved (sorted by step, one point a step).
+
+    A column is either built from arrays or *deferred*: its :class:`ColumnFacts` are known and
+    its arrays are read by a loader the first time ``steps``, ``values`` or ``wall_times`` is
+    touched. Counting, resolving an increasing column and checking for non-finite values use
+    the facts alone, so a cached run costs only the tags its rules read.
+    """
+
+    __slots__ = ("_arrays", "_facts", "_loader", "_n")
+
+    def __init__(
+        self,
+        steps: np.ndarray,
+        values: np.ndarray,
+        wall_times: np.ndarray,
+        *,
+        facts: ColumnFacts | None = None,
+    ) -> None:
+        """Columns from arrays; ``facts`` when they are already known (else computed once,
+        when first needed)."""
+        self._arrays: Arrays | None = (steps, values, wall_times)
+        self._n = len(steps)
+        self._facts = facts
+        self._loader: Callable[[], Arrays] | None = None
+
+    @classmethod
+    def deferred(cls, facts: ColumnFacts, loader: Callable[[], Arrays]) -> ScalarColumns:
+        """A column of ``facts.n`` points whose arrays ``loader()`` returns when first needed
+        (the loader must be picklable to cross process pools)."""
+        self = cls.__new__(cls)
+        self._arrays = None
+        self._n = facts.n
+        self._facts = facts
+        self._loader = loader
+        return self
+
+    def _load(self) -> Arrays:
+        arrays = self._arrays
+        if arrays is None:
+            assert self._loader is not None
+            arrays = self._loader()
+            if any(len(a) != self._n for a in arrays):
+                raise RuntimeError(f"column loader returned {len(arrays[0])} of {self._n} points")
+            self._arrays, self._loader = arrays, None
+        return arrays
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self._load()[0]
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._load()[1]
+
+    @property
+    def wall_times(self) -> np.ndarray:
+        return self._load()[2]
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the arrays are in memory (always, unless deferred and not yet read)."""
+        return self._arrays is not None
+
+    @property
+    def facts(self) -> ColumnFacts:
+        """The column's facts (computed once from the arrays when not given)."""
+        if self._facts is None:
+            steps, values, _ = self._load()
+            self._facts = ColumnFacts.of(steps, values)
+        return self._facts
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getstate__(self) -> tuple:
+        return (self._arrays, self._n, self._facts, self._loader)
+
+    def __setstate__(self, state: tuple) -> None:
+        self._arrays, self._n, self._facts, self._loader = state
+
+    def __repr__(self) -> str:
+        how = "loaded" if self.loaded else "deferred"
+        return f"ScalarColumns({self._n} points, {how})"
+
+    @classmethod
+    def concat(cls, parts: Iterable[ScalarColumns]) -> ScalarColumns:
+        given = list(parts)
+        parts = [p for p in given if len(p)]
+        if len(parts) <= 1:
+            return parts[0] if parts else (given[0] if given else EMPTY)
+        if not all(p.loaded for p in parts):
+            facts = ColumnFacts.chain([p.facts for p in parts])
+            if facts is not None:  # stays deferred: reading it later reads every part
+                return cls.deferred(facts, _Chain(tuple(parts)))
+        return cls(
+            np.concatenate([p.steps for p in parts]),
+            np.concatenate([p.values for p in parts]),
+            np.concatenate([p.wall_times for p in parts]),
+        )
+
+    def resolve(self) -> tuple[ScalarColumns, int]:
+        """Sort by step, keeping each step's latest write; return it and how many were rewritten."""
+        n = self._n
+        if n <= 1 or self.facts.increasing:
+            return self, 0
+        steps = self.steps
+        # np.unique on the reversed steps finds each step's *last* write in original order.
+        _, first_in_reversed = np.unique(steps[::-1], return_index=True)
+        keep = n - 1 - first_in_reversed
+        resolved = ScalarColumns(steps[keep], self.values[keep], self.wall_times[keep])
+        return resolved, n - len(keep)
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """The loader of a deferred concatenation: every part's arrays, joined."""
+
+    parts: tuple[ScalarColumns, ...]
+
+    def __call__(self) -> Arrays:
+        return (
+            np.concatenate([p.steps for p in self.parts]),
+            np.concatenate([p.values for p in self.parts]),
+            np.concatenate([p.wall_times for p in self.parts]),
+        )
+
+
+_EMPTY_STEPS = np.empty(0, dtype=np.int64)
+_EMPTY_VALUES = np.empty(0, dtype=np.float64)
+EMPTY = ScalarColumns(_EMPTY_STEPS, _EMPTY_VALUES, _EMPTY_VALUES)
+
+
+@dataclass
+class RunData:
+    """A loaded run as stored: resolved columns by tag (sorted by step, one point a step) and
+    what the loader saw. Build one from points in write order with :meth:`from_writes`."""
+
+    name: str
+    path: str
+    columns: dict[str, ScalarColumns]
+    source: str = "tfevents"
+    files: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rewritten: dict[str, int] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_writes(
+        cls, name: str, path: str, writes: Mapping[str, Iterable[ScalarColumns]], **kwargs: Any
+    ) -> RunData:
+        """Build a run from each tag's columns in write order: the latest write of a step wins."""
+        columns: dict[str, ScalarColumns] = {}
+        rewritten: dict[str, int] = {}
+        grouped: dict[str, list[ScalarColumns]] = {}
+        for tag, parts in writes.items():
+            grouped.setdefault(normalise_tag(tag), []).extend(parts)
+        for tag, parts in grouped.items():
+            joined = parts[0] if len(parts) == 1 else ScalarColumns.concat(parts)
+            resolved, count = joined.resolve()
+            columns[tag] = resolved
+            if count:
+                rewritten[tag] = count
+        return cls(name=name, path=path, columns=columns, rewritten=rewritten, **kwargs)
+
+    @property
+    def points(self) -> int:
+        """How many (tag, step) points the run holds after deduplication."""
+        return sum(len(c) for c in self.columns.values())
+
+    def renamed(self, name: str) -> RunData:
+        return replace(self, name=name)

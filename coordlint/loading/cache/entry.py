@@ -1,0 +1,337 @@
+"""The cache entry format: what an entry holds about an event file, and its bytes on disk.
+
+An entry holds what the loader had decided when it stopped: the byte offset it reached (the end
+of the last record it is sure of; a truncated final record of a live file is *not* included, so
+it is re-tried next time), the points decoded before that offset per raw tag (step, value, wall
+time), the damage found there, and the decoder's carried state (TF2 tag plugins, header count,
+first wall time, corrupt-record count).
+
+Layout (no pickle): a prefix, then one or more *segments*, each the points decoded since the
+previous one::
+
+    b"CLCACHE\\0" | u32 format version | u32 0 | u64 random entry id
+    segment: u32 header length | u32 crc32c(header) | u64 payload length
+             | header: UTF-8 JSON | zero padding to 8 bytes
+             | payload: per tag in header order, one block: steps int64[n], values float64[n],
+               walls float64[n]
+
+A segment's header holds the whole decoder state at its offset and, per tag, its block's crc32c
+and :class:`~coordlint.columns.ColumnFacts` (point count, whether the steps increase, first and
+last step, non-finite values). A new entry is written to a temporary file and renamed into
+place (atomic). A file that grew appends one segment with only the new points (under an
+exclusive lock, checking nobody else wrote meanwhile), so re-checking a live run never
+rewrites what is cached; after :data:`MAX_SEGMENTS` the entry is written afresh in one segment.
+A reader takes the last whole segment: a torn append is as if it never happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import crc32c
+import numpy as np
+
+from coordlint.columns import ColumnFacts, Problem, ScalarColumns
+from coordlint.loading import source
+
+__all__ = [
+    "FORMAT_VERSION",
+    "CacheCorrupt",
+    "CachedTag",
+    "Entry",
+    "EntryReplaced",
+    "Snapshot",
+    "encode_segment",
+    "make_samples",
+    "read_segments",
+    "sample_blocks",
+]
+
+FORMAT_VERSION = 3
+MAGIC = b"CLCACHE\0"
+PREFIX = struct.Struct("<8sII8s")
+SEGMENT = struct.Struct("<IIQ")
+SAMPLE = 4096
+SAMPLES_BETWEEN = 6
+COLUMN_DTYPES = (np.dtype("<i8"), np.dtype("<f8"), np.dtype("<f8"))
+POINT_BYTES = sum(d.itemsize for d in COLUMN_DTYPES)
+
+#: Why an entry no longer describes its event file (:meth:`Entry.valid_for`).
+StaleReason = Literal["shrunk", "rewritten", "changed-before-offset", "unreadable"]
+
+
+class CacheCorrupt(Exception):
+    """An entry that does not read back whole: discard it."""
+
+
+class EntryReplaced(CacheCorrupt):
+    """The entry file was replaced (or removed) since it was looked up: not damage, just gone."""
+
+
+@dataclass(frozen=True)
+class CachedTag:
+    """One tag's block in a segment: its column's facts and the block's crc32c."""
+
+    tag: str
+    facts: ColumnFacts
+    crc: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The loader's state at the offset everything before which is decided: what an entry keeps
+    besides the points (per-tag point counts, the decoder's carried state, the damage)."""
+
+    counts: dict[str, int]
+    records: int
+    header_records: int
+    first_wall_time: float | None
+    plugins: dict[str, str]
+    scan_problems: list[Problem]
+    decode_problems: list[Problem]
+    corrupt_count: int
+
+
+@dataclass
+class Entry:
+    """A cached event file: what was decided about its first ``offset`` bytes."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    offset: int
+    samples: list[tuple[int, int, int]]  # (position, length, crc32c) of blocks before offset
+    records: int
+    header_records: int
+    first_wall_time: float | None
+    corrupt_count: int
+    plugins: dict[str, str]
+    scan_problems: list[Problem]
+    decode_problems: list[Problem]
+    #: Every tag block of every segment, in file order, with the block's position in the entry.
+    blocks: list[tuple[CachedTag, int]] = field(default_factory=list)
+    segments: int = 0
+    #: Where the last whole segment ends: the next segment is appended there.
+    end: int = 0
+    cache_file: Path | None = field(default=None, repr=False)
+    #: (device, inode, entry id) of the entry file: blocks are read only from that one.
+    identity: tuple[int, int, bytes] = (0, 0, b"")
+
+    def valid_for(self, stat: source.FileStat) -> StaleReason | None:
+        """None if the event file still starts with the cached bytes, else why not."""
+        if stat.size < self.offset:
+            return "shrunk"
+        if stat.size == self.size and stat.mtime_ns != self.mtime_ns:
+            return "rewritten"
+        try:
+            with source.open_binary(self.path) as fh:
+                for pos, length, crc in self.samples:
+                    fh.seek(pos)
+                    if crc32c.crc32c(fh.read(length)) != crc:
+                        return "changed-before-offset"
+        except (OSError, ValueError):
+            return "unreadable"
+        return None
+
+
+def sample_blocks(offset: int) -> list[tuple[int, int]]:
+    """The (position, length) blocks before ``offset`` whose checksums an entry keeps."""
+    if offset <= 0:
+        return []
+    if offset <= SAMPLE * (SAMPLES_BETWEEN + 2):
+        return [(0, offset)]
+    blocks = [(0, SAMPLE)]
+    span = offset - 2 * SAMPLE
+    for k in range(1, SAMPLES_BETWEEN + 1):
+        blocks.append((SAMPLE + span * k // (SAMPLES_BETWEEN + 1) - SAMPLE // 2, SAMPLE))
+    blocks.append((offset - SAMPLE, SAMPLE))
+    return blocks
+
+
+def make_samples(path: str, offset: int) -> list[tuple[int, int, int]]:
+    """Checksums of the sampled blocks before ``offset`` (raises OSError)."""
+    out = []
+    with source.open_binary(path) as fh:
+        for pos, length in sample_blocks(offset):
+            fh.seek(pos)
+            out.append((pos, length, crc32c.crc32c(fh.read(length))))
+    return out
+
+
+def key_of(path: str) -> str:
+    """The path an entry is for: absolute, or the URL as given."""
+    if "://" in path:
+        return path
+    return os.path.abspath(path)
+
+
+def align8(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def problem_json(p: Problem) -> list:
+    return [p.kind, p.message, p.offset, p.records_skipped]
+
+
+def problem_from(file: str, raw: list) -> Problem:
+    kind, message, offset, skipped = raw
+    if not (isinstance(kind, str) and isinstance(message, str)):
+        raise TypeError("problem kind/message")
+    if not (offset is None or isinstance(offset, int)) or not isinstance(skipped, int):
+        raise TypeError("problem offset/skipped")
+    return Problem(file, kind, message, offset, skipped)
+
+
+def encode_segment(entry: Entry, columns: Mapping[str, ScalarColumns]) -> tuple[list[Any], int]:
+    """A segment's bytes (as parts to write) holding ``entry``'s state and these columns, and
+    its payload's length."""
+    blocks = []
+    tags = []
+    for tag, cols in columns.items():
+        raw = (cols.steps, cols.values, cols.wall_times)
+        arrays = [np.ascontiguousarray(a, dtype=d) for a, d in zip(raw, COLUMN_DTYPES, strict=True)]
+        crc = 0
+        for a in arrays:
+            crc = crc32c.crc32c(memoryview(a).cast("B"), crc)
+        blocks.extend(memoryview(a).cast("B") for a in arrays)
+        tags.append(CachedTag(tag, cols.facts, crc))
+    payload_len = sum(len(b) for b in blocks)
+    entry.path = key_of(entry.path)
+    header = json.dumps(_entry_to_json(entry, tags), ensure_ascii=False).encode("utf-8")
+    pad = align8(SEGMENT.size + len(header)) - SEGMENT.size - len(header)
+    start = SEGMENT.pack(len(header), crc32c.crc32c(header), payload_len)
+    return [start + header + b"\0" * pad, *blocks], payload_len
+
+
+def read_segments(fh: BinaryIO, size: int) -> Entry:
+    """The state of the last whole segment from ``fh`` (just past the prefix), with the blocks
+    of every segment up to it. A damaged or torn segment after the first ends the entry there."""
+    entry = None
+    blocks: list[tuple[CachedTag, int]] = []
+    pos = PREFIX.size
+    segments = 0
+    while True:
+        fh.seek(pos)
+        start = fh.read(SEGMENT.size)
+        if len(start) != SEGMENT.size:
+            break
+        header_len, header_crc, payload_len = SEGMENT.unpack(start)
+        header = fh.read(header_len)
+        data_start = align8(pos + SEGMENT.size + header_len)
+        if (
+            len(header) != header_len
+            or crc32c.crc32c(header) != header_crc
+            or data_start + payload_len > size
+        ):
+            break
+        try:
+            state, tags = _entry_from_json(json.loads(header.decode("utf-8")))
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            if entry is None:
+                raise CacheCorrupt(f"bad header: {exc}") from exc
+            break
+        if payload_len != POINT_BYTES * sum(t.facts.n for t in tags):
+            break
+        at = data_start
+        for t in tags:
+            blocks.append((t, at))
+            at += POINT_BYTES * t.facts.n
+        entry, pos, segments = state, data_start + payload_len, segments + 1
+    if entry is None:
+        raise CacheCorrupt("no whole segment")
+    entry.blocks, entry.segments, entry.end = blocks, segments, pos
+    return entry
+
+
+def _entry_to_json(e: Entry, tags: list[CachedTag]) -> dict:
+    return {
+        "path": e.path,
+        "size": e.size,
+        "mtime_ns": e.mtime_ns,
+        "offset": e.offset,
+        "samples": [list(s) for s in e.samples],
+        "records": e.records,
+        "header_records": e.header_records,
+        "first_wall_time": e.first_wall_time,
+        "corrupt_count": e.corrupt_count,
+        "plugins": e.plugins,
+        "scan_problems": [problem_json(p) for p in e.scan_problems],
+        "decode_problems": [problem_json(p) for p in e.decode_problems],
+        "tags": [_tag_json(t) for t in tags],
+    }
+
+
+def _tag_json(t: CachedTag) -> list:
+    f = t.facts
+    bad = list(f.first_non_finite) if f.first_non_finite is not None else None
+    return [t.tag, t.crc, f.n, f.increasing, f.first_step, f.last_step, f.non_finite, bad]
+
+
+def _tag_from(raw: list) -> CachedTag:
+    tag, crc, n, increasing, first, last, non_finite, bad = raw
+    # One pass of exact type checks (bool is not an int here): a warm check parses every tag.
+    if type(tag) is not str or type(increasing) is not bool:
+        raise TypeError("tag")
+    if not (type(crc) is type(n) is type(non_finite) is type(first) is type(last) is int):
+        raise TypeError(f"tag {tag!r}: expected ints")
+    if min(crc, n, non_finite) < 0 or min(first, last) < _INT64_MIN:
+        raise ValueError(f"tag {tag!r}: a count or step out of range")
+    if bad is not None:
+        step, value = bad
+        if not isinstance(value, float):
+            raise TypeError("first non-finite value")
+        bad = (_int(step, _INT64_MIN), value)
+    if (non_finite > 0) != (bad is not None) or non_finite > n:
+        raise ValueError("non-finite facts disagree")
+    return CachedTag(tag, ColumnFacts(n, increasing, first, last, non_finite, bad), crc)
+
+
+_INT64_MIN = -(2**63)
+
+
+def _int(value, lo: int = 0) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < lo:
+        raise TypeError(f"expected an int >= {lo}, got {value!r}")
+    return value
+
+
+def _entry_from_json(d: dict) -> tuple[Entry, list[CachedTag]]:
+    path = d["path"]
+    if not isinstance(path, str):
+        raise TypeError("path")
+    samples = [(_int(a), _int(b), _int(c)) for a, b, c in d["samples"]]
+    wall = d["first_wall_time"]
+    if wall is not None and not isinstance(wall, (int, float)):
+        raise TypeError("first_wall_time")
+    plugins = d["plugins"]
+    if not isinstance(plugins, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in plugins.items()
+    ):
+        raise TypeError("plugins")
+    tags = [_tag_from(t) for t in d["tags"]]
+    if len({t.tag for t in tags}) != len(tags):
+        raise TypeError("tags")
+    offset = _int(d["offset"], 1)
+    if [(p, n) for p, n, _ in samples] != sample_blocks(offset):
+        raise ValueError("samples do not match the offset")
+    entry = Entry(
+        path=path,
+        size=_int(d["size"]),
+        mtime_ns=_int(d["mtime_ns"], -(2**63)),
+        offset=offset,
+        samples=samples,
+        records=_int(d["records"]),
+        header_records=_int(d["header_records"]),
+        first_wall_time=None if wall is None else float(wall),
+        corrupt_count=_int(d["corrupt_count"]),
+        plugins=plugins,
+        scan_problems=[problem_from(path, p) for p in d["scan_problems"]],
+        decode_problems=[problem_from(path, p) for p in d["decode_problems"]],
+    )
+    return entry, tags

@@ -1,0 +1,24 @@
+"""What to read for one run: :class:`RunSpec`, made by discovery, read by :func:`load_run`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["LOGGING_JSONL", "TB_SUBDIR", "TRAINER_STATE", "RunSpec"]
+
+LOGGING_JSONL = "logging.jsonl"
+TRAINER_STATE = "trainer_state.json"
+#: Where ms-swift and HF write a run's event files inside its output directory.
+TB_SUBDIR = "runs"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run found on disk: its name, its directory, and the files to read."""
+
+    name: str
+    path: Path  # the run directory (the file's parent when the argument is a file)
+    files: tuple[Path, ...]  # event files, in merge order
+    jsonl: Path | None = None  # ms-swift logging.jsonl
+    trainer_states: tuple[Path, ...] = ()  # trainer_state.json candidates (checkpoint copies)

@@ -1,0 +1,104 @@
+"""A run's resolved configuration, as rules read it: every key of every config file the run has.
+
+:class:`RunConfig` is a read-only mapping over one or more documents in priority order (for an
+ms-swift run: ``resolved_config.json``'s ``resolved`` object, then ``args.json``, then the
+trainer arguments kept in ``trainer_state.json``). A key is dotted: ``config.get("training.
+eval_steps")`` walks the nested documents; a document may also hold dotted keys literally (a
+test's ``make_run(config={"coord_soft_ce_w1.ce_weight": 1.0})``). The first document that
+holds a key wins. Iterating yields every leaf key, dotted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+__all__ = ["RunConfig"]
+
+_MISSING = object()
+
+
+class RunConfig(Mapping[str, Any]):
+    """Every key of a run's config files, nested documents flattened to dotted keys."""
+
+    __slots__ = ("_docs", "_flat", "sources")
+
+    def __init__(
+        self,
+        docs: Sequence[Mapping[str, Any]] | Mapping[str, Any] = (),
+        sources: Sequence[str] = (),
+    ) -> None:
+        """``docs`` in priority order (or one mapping); ``sources`` names the file of each."""
+        if isinstance(docs, Mapping):
+            docs = [docs]
+        self._docs: tuple[Mapping[str, Any], ...] = tuple(d for d in docs if d)
+        #: The files the documents came from, in the same order (for reports).
+        self.sources: tuple[str, ...] = tuple(sources)
+        self._flat: dict[str, Any] | None = None
+
+    def _lookup(self, key: str) -> Any:
+        for doc in self._docs:
+            if key in doc:
+                return doc[key]
+            node: Any = doc
+            for part in key.split("."):
+                if not isinstance(node, Mapping) or part not in node:
+                    node = _MISSING
+                    break
+                node = node[part]
+            if node is not _MISSING:
+                return node
+        return _MISSING
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._lookup(key) if isinstance(key, str) else _MISSING
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._lookup(key) is not _MISSING
+
+    def _leaves(self) -> dict[str, Any]:
+        if self._flat is None:
+            flat: dict[str, Any] = {}
+            for doc in self._docs:
+                _flatten(doc, "", flat)
+            self._flat = flat
+        return self._flat
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._leaves())
+
+    def __len__(self) -> int:
+        return len(self._leaves())
+
+    def __repr__(self) -> str:
+        return f"RunConfig({len(self)} keys from {', '.join(self.sources) or 'no file'})"
+
+    def without(self, keys: Sequence[str]) -> RunConfig:
+        """This config with ``keys`` hidden (a value of the wrong type, say)."""
+        if not keys:
+            return self
+        hidden = set(keys)
+        docs = [_drop(doc, hidden) for doc in self._docs]
+        return RunConfig(docs, self.sources)
+
+
+def _flatten(node: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
+    for key, value in node.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            _flatten(value, dotted + ".", out)
+        else:
+            out.setdefault(dotted, value)
+
+
+def _drop(doc: Mapping[str, Any], hidden: set[str], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        dotted = f"{prefix}{key}"
+        if dotted in hidden:
+            continue
+        out[key] = _drop(value, hidden, dotted + ".") if isinstance(value, Mapping) else value
+    return out
