@@ -21,7 +21,7 @@ from coordlint.runconfig import RunConfig
 if TYPE_CHECKING:
     from coordlint.api import check, load
 
-__version__ = "0.1.0"
+from coordlint._version import __version__
 
 __all__ = [
     "Checkpoint",

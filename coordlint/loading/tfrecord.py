@@ -14,7 +14,7 @@ plus two CRC calls. Instead:
    that do not start with ``0x09``). So every record taken is reached from byte 0 by following
    lengths, exactly as a sequential reader would.
 3. *One CRC call for the whole file*: each stored CRC ``c`` is replaced (in place, restored
-   afterwards) by ``unmask(c) ^ _RESET``. CRC32C is affine, and ``crc32c(LE32(u ^ _RESET), u)``
+   afterwards) by ``unmask(c) ^ RESET``. CRC32C is affine, and ``crc32c(LE32(u ^ RESET), u)``
    is 0 for every ``u``: if a field's stored CRC matches, the running CRC is back to 0 after it.
    So the CRC of all records together is 0 iff every length and data CRC matches (a wrong one
    leaves a non-zero difference that later bytes cannot cancel, except by a 2**-32 accident,
@@ -29,7 +29,7 @@ plus two CRC calls. Instead:
    is scanned with ``final=True``. So a file is never held whole, and chunked scans give exactly
    what one whole-file scan gives (a test checks this for many chunk sizes on damaged files).
 
-Damage never raises: it becomes a :class:`~coordlint.run.Problem`.
+Damage never raises: it becomes a :class:`~coordlint.columns.Problem`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ import crc32c
 import numpy as np
 
 from coordlint.columns import Problem
+from coordlint.loading.crc import (
+    RESET,
+    crc32c_of_8_bytes_at,
+    masked_crc32c,
+    unmask_array,
+    unmask_crc,
+)
 
 __all__ = [
     "Records",
@@ -53,10 +60,6 @@ __all__ = [
     "unmask_crc",
 ]
 
-_MASK_DELTA = 0xA282EAD8
-_U32 = 0xFFFFFFFF
-#: The 32-bit word w with crc32c(LE32(w)) == 0; see the module docstring.
-_RESET = 0x9BE09BAB
 _LFS_MAGIC = b"version https://git-lfs"
 _MAX_CANDIDATE_LENGTH = 1 << 26  # longer records are found by the record-by-record step
 _CHUNK = 1 << 20
@@ -64,23 +67,6 @@ _MAX_REPORTED = 20  # corrupt-record problems reported one by one per file, then
 
 _unpack_u64 = struct.Struct("<Q").unpack_from
 _unpack_u32 = struct.Struct("<I").unpack_from
-
-
-def masked_crc32c(data: bytes | memoryview) -> int:
-    """TensorFlow's masked CRC32C of ``data``."""
-    crc = crc32c.crc32c(data)
-    return ((((crc >> 15) | (crc << 17)) & _U32) + _MASK_DELTA) & _U32
-
-
-def unmask_crc(masked: int) -> int:
-    """Undo TensorFlow's CRC mask."""
-    rot = (masked - _MASK_DELTA) & _U32
-    return ((rot >> 17) | (rot << 15)) & _U32
-
-
-def _unmask_array(masked: np.ndarray) -> np.ndarray:
-    rot = masked - np.uint32(_MASK_DELTA)  # uint32 arithmetic wraps
-    return (rot >> np.uint32(17)) | (rot << np.uint32(15))
 
 
 @dataclass
@@ -304,9 +290,9 @@ class _Scanner:
         data_crc_at = starts + 12 + lengths
         stored_len = u32[len_crc_at]
         stored_data = u32[data_crc_at]
-        reset = np.uint32(_RESET)
-        u32[len_crc_at] = _unmask_array(stored_len) ^ reset
-        u32[data_crc_at] = _unmask_array(stored_data) ^ reset
+        reset = np.uint32(RESET)
+        u32[len_crc_at] = unmask_array(stored_len) ^ reset
+        u32[data_crc_at] = unmask_array(stored_data) ^ reset
         try:
             lo_byte = int(starts[0])
             ends = data_crc_at + 4
@@ -403,8 +389,8 @@ class _Scanner:
         lo = start
         while lo + 16 <= size:
             hi = min(lo + window, size - 15)  # candidate offsets [lo, hi)
-            crc = _crc32c_of_8_bytes_at(self.buf, lo, hi)
-            stored = _unmask_array(self.u32[lo + 8 : hi + 8].copy())
+            crc = crc32c_of_8_bytes_at(self.buf, lo, hi)
+            stored = unmask_array(self.u32[lo + 8 : hi + 8].copy())
             for off in np.flatnonzero(crc == stored):
                 pos = lo + int(off)
                 length = _unpack_u64(self.buf, pos)[0]
@@ -415,25 +401,3 @@ class _Scanner:
                     return None, pos
             lo = hi
         return None, (None if self.final else max(start, size - 15))
-
-
-def _crc32c_table() -> np.ndarray:
-    table = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        table = np.where(table & 1, (table >> 1) ^ np.uint32(0x82F63B78), table >> 1)
-    return table.astype(np.uint32)
-
-
-_TABLE: np.ndarray | None = None
-
-
-def _crc32c_of_8_bytes_at(buf: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """CRC32C of the 8 bytes at every offset in [lo, hi), vectorised (used only to resync)."""
-    global _TABLE
-    if _TABLE is None:
-        _TABLE = _crc32c_table()
-    crc = np.full(hi - lo, _U32, dtype=np.uint32)
-    for k in range(8):
-        byte = buf[lo + k : hi + k]
-        crc = _TABLE[(crc ^ byte) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
-    return crc ^ np.uint32(_U32)

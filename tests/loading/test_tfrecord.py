@@ -11,7 +11,8 @@ from bench_load import frame, header_event_bytes, scalar_event_bytes
 from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as tb_masked
 
 from coordlint.loading import load_file
-from coordlint.loading.tfrecord import _RESET, masked_crc32c, scan_records, unmask_crc
+from coordlint.loading.crc import RESET, masked_crc32c, unmask_crc
+from coordlint.loading.tfrecord import scan_records
 
 
 def test_masked_crc_matches_tensorboard() -> None:
@@ -23,7 +24,7 @@ def test_masked_crc_matches_tensorboard() -> None:
 def test_reset_word_brings_any_crc_back_to_zero() -> None:
     rng = np.random.default_rng(0)
     for u in rng.integers(0, 2**32, 200).tolist():
-        assert crc32c.crc32c(struct.pack("<I", u ^ _RESET), u) == 0
+        assert crc32c.crc32c(struct.pack("<I", u ^ RESET), u) == 0
 
 
 def test_bench_writer_bytes_equal_tensorboard_writer(tmp_path, tb_write) -> None:
