@@ -187,10 +187,10 @@ class ScalarColumns:
     def __len__(self) -> int:
         return self._n
 
-    def __getstate__(self) -> tuple:
+    def __getstate__(self) -> tuple[Any, ...]:
         return (self._arrays, self._n, self._facts, self._loader)
 
-    def __setstate__(self, state: tuple) -> None:
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
         self._arrays, self._n, self._facts, self._loader = state
 
     def __repr__(self) -> str:

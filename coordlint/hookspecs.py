@@ -21,7 +21,7 @@ hookimpl = pluggy.HookimplMarker("coordlint")
 
 
 @hookspec
-def coordlint_rules() -> Sequence[Rule]:
+def coordlint_rules() -> Sequence[Rule]:  # type: ignore[empty-body]
     """Return the rules this plugin provides.
 
     Each item is what ``@coordlint.rule(...)`` returns. Codes are 1-3 capital letters and three
@@ -37,7 +37,7 @@ def coordlint_rules() -> Sequence[Rule]:
 
 
 @hookspec
-def coordlint_summary_columns() -> Sequence[tuple[str, Sequence[str]]]:
+def coordlint_summary_columns() -> Sequence[tuple[str, Sequence[str]]]:  # type: ignore[empty-body]
     """Return columns for ``coordlint summary``, as ``(column name, tags)`` pairs.
 
     A column shows each run's last finite value of the first of its ``tags`` the run logs
@@ -54,7 +54,7 @@ def coordlint_summary_columns() -> Sequence[tuple[str, Sequence[str]]]:
 
 
 @hookspec
-def coordlint_formatters() -> Mapping[str, Callable[[Report], str]]:
+def coordlint_formatters() -> Mapping[str, Callable[[Report], str]]:  # type: ignore[empty-body]
     """Return output formats this plugin provides, as ``{name: format_function}``.
 
     A format function receives the finished :class:`coordlint.report.Report` and returns the

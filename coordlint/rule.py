@@ -19,6 +19,8 @@ __all__ = ["CODE_PATTERN", "Finding", "NotApplicable", "Rule", "Severity", "rule
 
 CODE_PATTERN = re.compile(r"^[A-Z]{1,3}[0-9]{3}$")
 
+#: What a finding's ``data`` values should be: numbers and strings (anything else is shown with
+#: ``str()``; numpy scalars are unwrapped, non-finite floats spelled ``nan``/``inf``).
 DataValue = int | float | str | bool | None
 
 
@@ -63,7 +65,7 @@ class Finding:
     message: str
     tag: str | None = None
     step: int | None = None
-    data: Mapping[str, DataValue] = field(default_factory=dict)
+    data: Mapping[str, object] = field(default_factory=dict)
     severity: Severity | None = None
     run: str | None = None
     code: str = ""

@@ -36,7 +36,7 @@ __all__ = ["SeriesLike", "check", "load", "make_run", "write_events"]
 def _pairs(data: SeriesLike) -> tuple[np.ndarray, np.ndarray]:
     index = getattr(data, "index", None)
     if index is not None and hasattr(data, "to_numpy"):  # a pandas Series
-        return index.to_numpy(dtype=np.int64), data.to_numpy(dtype=np.float64)  # type: ignore[union-attr]
+        return index.to_numpy(dtype=np.int64), data.to_numpy(dtype=np.float64)
     items = list(data.items()) if isinstance(data, Mapping) else list(data)
     steps = np.array([int(s) for s, _ in items], dtype=np.int64)
     values = np.array([float(v) for _, v in items], dtype=np.float64)
@@ -61,8 +61,8 @@ def make_run(
     for tag, data in scalars.items():
         steps, values = _pairs(data)
         writes[tag] = [ScalarColumns(steps, values, np.zeros(len(steps)))]
-    data = RunData.from_writes(name, path or name, writes, config=dict(config or {}), **kwargs)
-    return Run(data)
+    stored = RunData.from_writes(name, path or name, writes, config=dict(config or {}), **kwargs)
+    return Run(stored)
 
 
 def write_events(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +31,7 @@ class Trend:
     points: int
 
 
-def theil_sen(steps: np.ndarray, values: np.ndarray) -> Trend:
+def theil_sen(steps: npt.ArrayLike, values: npt.ArrayLike) -> Trend:
     """The median of pairwise slopes; one outlier cannot move it (breakdown point ~29%)."""
     x = np.asarray(steps, dtype=float)
     y = np.asarray(values, dtype=float)
@@ -51,7 +52,7 @@ def theil_sen(steps: np.ndarray, values: np.ndarray) -> Trend:
     return Trend(slope, slope * span, noise, change_sd, n)
 
 
-def diff_noise(values: np.ndarray) -> float:
+def diff_noise(values: npt.ArrayLike) -> float:
     """Robust sd of eval-to-eval noise: 1.4826 × MAD of successive differences / sqrt(2).
 
     Differencing removes a slow trend, so this works on a curve that is still moving.

@@ -66,9 +66,9 @@ def _config_mode(run: coordlint.Run) -> str | None:
     if not enabled:
         return "pure_ce"
     weight = m.config_value(run, m.CFG_CE_WEIGHT)
-    if weight is None:
+    if not isinstance(weight, (int, float)):
         return None
-    return "mixed" if float(weight) > 0 else "soft_only"
+    return "mixed" if weight > 0 else "soft_only"
 
 
 def _log_mode(run: coordlint.Run, min_ce: float) -> tuple[str | None, str]:

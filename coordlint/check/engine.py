@@ -141,8 +141,8 @@ def _check_runs(
 
 
 def _outcome(run: str, code: str, findings: list[Finding], report: Report) -> Outcome:
-    status = "failed" if any(report.fails(f) for f in findings) else "passed"
-    return Outcome(run, code, status, findings)
+    failed = any(report.fails(f) for f in findings)
+    return Outcome(run, code, "failed" if failed else "passed", findings)
 
 
 def _rule_error(rule: Rule, run: str, exc: BaseException, report: Report) -> Outcome:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pluggy
 
@@ -153,7 +153,7 @@ def _collect_rules(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dic
     for impl in pm.hook.coordlint_rules.get_hookimpls():  # in registration order
         plugin = impl.plugin_name
         try:
-            provided = list(impl.function() or [])
+            provided = list(cast(Iterable[object], impl.function() or []))
         except Exception as exc:
             raise PluginError(
                 f"plugin {plugin!r}: coordlint_rules() raised {type(exc).__name__}: {exc}"
@@ -185,7 +185,7 @@ def _collect_rules(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dic
 def _collect_formatters(pm: pluggy.PluginManager) -> dict[str, Callable[[Report], str]]:
     formatters: dict[str, Callable[[Report], str]] = {}
     for impl in pm.hook.coordlint_formatters.get_hookimpls():
-        provided: Mapping[str, Callable[[Report], str]] = impl.function() or {}
+        provided = cast("Mapping[str, Callable[[Report], str]]", impl.function() or {})
         for name, func in provided.items():
             if name in formatters:
                 raise PluginError(
@@ -199,7 +199,7 @@ def _collect_summary_columns(pm: pluggy.PluginManager) -> list[tuple[str, tuple[
     columns: dict[str, tuple[str, ...]] = {}
     for impl in pm.hook.coordlint_summary_columns.get_hookimpls():
         try:
-            provided = list(impl.function() or [])
+            provided = list(cast(Iterable[tuple[str, Iterable[str]]], impl.function() or []))
             pairs = [(str(name), tuple(str(t) for t in tags)) for name, tags in provided]
         except Exception as exc:
             raise PluginError(

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -90,7 +90,7 @@ def format_value(value: object) -> str:
         return "NA"
     if isinstance(value, (int, np.integer)):
         return str(int(value))
-    number = float(value)
+    number = float(cast(float, value))
     if number == 0:
         return "0"
     if abs(number) < 1e-3 or abs(number) >= 1e6:
@@ -103,15 +103,15 @@ def _exact(value: object) -> str:
         return "NA"
     if isinstance(value, (int, np.integer)):
         return str(int(value))
-    number = float(value)
+    number = float(cast(float, value))
     single = np.float32(number)
     if np.isfinite(single) and float(single) == number:
         return str(single)  # the shortest spelling that round-trips the logged float32
     return repr(number)
 
 
-def _cells(df: pd.DataFrame, spell) -> tuple[list[str], list[list[str]]]:
-    header = [df.index.name or INDEX_NAME, *map(str, df.columns)]
+def _cells(df: pd.DataFrame, spell: Callable[[object], str]) -> tuple[list[str], list[list[str]]]:
+    header = [str(df.index.name or INDEX_NAME), *map(str, df.columns)]
     body = [
         [str(name), *(spell(v) for v in row)]
         for name, row in zip(df.index, df.itertuples(index=False), strict=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -30,10 +31,19 @@ DEBUG_ENV = "COORDLINT_DEBUG"
 class CoordlintGroup(click.Group):
     """Maps every error to one line on stderr and exit 2; tracebacks only with ``--debug``."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         state = CliState(debug=bool(os.environ.get(DEBUG_ENV)))
         try:
-            code = super().main(*args, standalone_mode=False, obj=state, **kwargs)
+            code = super().main(
+                args, prog_name, complete_var, standalone_mode=False, obj=state, **extra
+            )
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except click.ClickException as exc:  # UsageError, BadParameter, FileError, ...

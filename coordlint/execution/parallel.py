@@ -36,7 +36,7 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from coordlint.errors import ConfigError
 from coordlint.execution import shipping
@@ -187,5 +187,7 @@ def map_ordered(
     if executor is None:
         return map(func, items)
     if isinstance(executor, ProcessPoolExecutor):
-        return map(shipping.receive, executor.map(shipping.Sender(func), items))
+        sender: Callable[[T], Any] = shipping.Sender(func)
+        receive = cast(Callable[[Any], R], shipping.receive)
+        return map(receive, executor.map(sender, items))
     return executor.map(func, items)

@@ -45,7 +45,7 @@ class Shipped:
 class Sender:
     """Wraps a loader for a worker process: load, then ship the columns through a file."""
 
-    def __init__(self, load: Callable[[Any], RunData]):
+    def __init__(self, load: Callable[[Any], Any]):
         self.load = load
 
     def __call__(self, item: Any) -> Shipped | RunData:

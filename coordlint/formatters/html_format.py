@@ -90,7 +90,7 @@ def _plot(figure_class: Any, finding: Finding) -> str | None:
         ax.axvline(step, color="#bf8700", lw=0.8, alpha=0.6, label=None if i else "non-finite")
     if finding.step is not None:
         pos = abs(finite.index.to_numpy(dtype=float) - float(finding.step)).argmin()
-        kx, ky = finite.index[pos], finite.iloc[pos]
+        kx, ky = finite.index[int(pos)], finite.iloc[int(pos)]
         ax.axvline(kx, color=_COLOURS["key"], lw=0.9, ls=":")
         ax.plot([kx], [ky], "o", color=_COLOURS["key"], ms=7, label=f"step {kx}: {ky:.4g}")
     threshold = _threshold(finding)

@@ -374,7 +374,7 @@ def _prefix(cols: ScalarColumns, n: int) -> ScalarColumns:
 
 def _read_into(fh: BinaryIO, out: np.ndarray) -> int:
     """Fill ``out`` from ``fh`` as far as the file goes; return the bytes read."""
-    view = memoryview(out).cast("B")
+    view = out.data.cast("B")
     done = 0
     readinto = getattr(fh, "readinto", None)
     while done < len(view):

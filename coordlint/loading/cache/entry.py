@@ -191,15 +191,15 @@ def problem_from(file: str, raw: list) -> Problem:
 def encode_segment(entry: Entry, columns: Mapping[str, ScalarColumns]) -> tuple[list[Any], int]:
     """A segment's bytes (as parts to write) holding ``entry``'s state and these columns, and
     its payload's length."""
-    blocks = []
+    blocks: list[memoryview] = []
     tags = []
     for tag, cols in columns.items():
         raw = (cols.steps, cols.values, cols.wall_times)
         arrays = [np.ascontiguousarray(a, dtype=d) for a, d in zip(raw, COLUMN_DTYPES, strict=True)]
         crc = 0
         for a in arrays:
-            crc = crc32c.crc32c(memoryview(a).cast("B"), crc)
-        blocks.extend(memoryview(a).cast("B") for a in arrays)
+            crc = crc32c.crc32c(a.data.cast("B"), crc)
+        blocks.extend(a.data.cast("B") for a in arrays)
         tags.append(CachedTag(tag, cols.facts, crc))
     payload_len = sum(len(b) for b in blocks)
     entry.path = key_of(entry.path)

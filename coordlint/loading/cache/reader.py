@@ -116,11 +116,11 @@ class TagReader:
                 if (st.st_dev, st.st_ino, prefix[-8:]) != self.identity:
                     raise EntryReplaced("replaced")
                 fh.seek(self.start)
-                if fh.readinto(memoryview(block)) != len(block):
+                if fh.readinto(block.data) != len(block):
                     raise CacheCorrupt("block truncated")
         except OSError as exc:
             raise EntryReplaced("replaced") from exc
-        if crc32c.crc32c(block) != self.crc:
+        if crc32c.crc32c(block.data) != self.crc:
             raise CacheCorrupt("block checksum mismatch")
         steps, values, walls = (
             block[8 * n * k : 8 * n * (k + 1)].view(dtype) for k, dtype in enumerate(COLUMN_DTYPES)
