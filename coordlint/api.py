@@ -13,6 +13,7 @@ rendering, ``coordlint.load(...)`` its loading half::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,8 @@ def check(
     setup = Setup(Path(config) if config is not None else None, isolated, tuple(plugins))
     selection = Selection(select, ignore, extend_select, extend_ignore, fail_on)
     session = Session.open(setup).select(selection)
+    for note in session.plugins.notes:
+        warnings.warn(note, FutureWarning, stacklevel=2)
     options = _load_options(jobs, executor, storage_options, cache)
     return session.check(_arriving(runs, options), coordlint.__version__)
 

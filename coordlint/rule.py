@@ -1,21 +1,33 @@
 """The rule API: ``@coordlint.rule``, ``Finding`` and ``Severity``. A contract teams write against.
 
-A rule is a plain function ``(run, params) -> Iterable[Finding]`` (or ``(runs, params)`` with
-``scope="runs"``) wrapped by :func:`rule`, which records its code, name, default severity and
-declared params. Its docstring is its documentation (``coordlint explain CODE``).
+A rule is a plain function of a run (or, with ``scope="runs"``, of all runs) that yields
+findings, wrapped by :func:`rule`, which records its code, name, default severity and params.
+Its docstring is its documentation (``coordlint explain CODE``). A rule receives the params it
+names, as keyword arguments, each typed like its declared default::
+
+    @coordlint.rule("TM001", "final-eval-loss-high", params={"max_loss": 1.0})
+    def final_eval_loss_high(run: coordlint.Run, max_loss: float):
+        ...
+
+Params may instead be declared by the function's own defaults (``def f(run, *, max_loss: float
+= 1.0)``). A function whose second parameter is named ``params`` receives them all as one dict
+(the form of coordlint 0.1).
 """
 
 from __future__ import annotations
 
 import enum
+import importlib
 import inspect
+import pkgutil
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Literal
 
-__all__ = ["CODE_PATTERN", "Finding", "NotApplicable", "Rule", "Severity", "rule"]
+__all__ = ["CODE_PATTERN", "Finding", "NotApplicable", "Rule", "Severity", "rule", "rules_in"]
 
 CODE_PATTERN = re.compile(r"^[A-Z]{1,3}[0-9]{3}$")
 
@@ -75,7 +87,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Rule:
-    """A registered rule: what :func:`rule` returns and ``coordlint_rules()`` hands the engine."""
+    """A registered rule: what :func:`rule` returns, and what a rule pack registers."""
 
     code: str
     name: str
@@ -84,6 +96,8 @@ class Rule:
     params: Mapping[str, Any] = field(default_factory=dict)
     scope: Literal["run", "runs"] = "run"
     plugin: str = ""
+    #: The params ``check`` takes as keyword arguments; ``None``: it takes one ``params`` dict.
+    takes: tuple[str, ...] | None = None
 
     @property
     def doc(self) -> str:
@@ -100,6 +114,50 @@ class Rule:
     def __call__(self, *args: Any, **kwargs: Any) -> Iterable[Finding] | None:
         return self.check(*args, **kwargs)
 
+    def run_with(self, subject: Any, params: Mapping[str, Any]) -> Iterable[Finding] | None:
+        """Call the rule on ``subject`` (a run, or the runs for ``scope="runs"``) with
+        ``params`` (the declared defaults with config overrides), each typed like its default."""
+        typed = {k: _typed(self.params.get(k), v) for k, v in params.items()}
+        if self.takes is None:
+            return self.check(subject, typed)
+        return self.check(subject, **{k: typed[k] for k in self.takes})
+
+
+def _typed(default: Any, value: Any) -> Any:
+    """``value`` as the type of ``default`` where a config spells it another way (an int for a
+    float param, a list for a tuple)."""
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(default, tuple) and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _signature_params(
+    code: str, func: Callable[..., Any], declared: dict[str, Any]
+) -> tuple[str, ...] | None:
+    """The params ``func`` takes by name (adding the ones its own defaults declare to
+    ``declared``), or ``None`` when it takes a ``params`` dict."""
+    try:
+        parameters = list(inspect.signature(func).parameters.values())[1:]
+    except (TypeError, ValueError):  # a builtin or an odd callable: the 0.1 calling form
+        return None
+    if parameters and parameters[0].name == "params" and "params" not in declared:
+        return None
+    takes = []
+    for p in parameters:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise ValueError(f"rule {code}: {func.__name__} may not take *{p.name}")
+        if p.default is not p.empty:
+            declared.setdefault(p.name, p.default)
+        elif p.name not in declared:
+            raise ValueError(
+                f"rule {code}: {func.__name__}'s parameter {p.name!r} is not a declared param "
+                "(declare it in params={...} or give it a default)"
+            )
+        takes.append(p.name)
+    return tuple(takes)
+
 
 def rule(
     code: str,
@@ -109,7 +167,8 @@ def rule(
     params: Mapping[str, Any] | None = None,
     scope: Literal["run", "runs"] = "run",
 ) -> Callable[[Callable[..., Iterable[Finding] | None]], Rule]:
-    """Declare a rule. ``params`` are its defaults; config may override each, with the same type."""
+    """Declare a rule. ``params`` are its defaults (config may override each, with the same
+    type); the function receives those it names as keyword arguments (see the module doc)."""
     if not CODE_PATTERN.match(code):
         raise ValueError(f"rule code {code!r} must be 1-3 capital letters and 3 digits, e.g. TM001")
     if not re.match(r"^[a-z][a-z0-9-]*$", name):
@@ -119,6 +178,29 @@ def rule(
     level = Severity.parse(severity)
 
     def decorate(func: Callable[..., Iterable[Finding] | None]) -> Rule:
-        return Rule(code, name, func, level, dict(params or {}), scope)
+        declared = dict(params or {})
+        takes = _signature_params(code, func, declared)
+        return Rule(code, name, func, level, declared, scope, takes=takes)
 
     return decorate
+
+
+def rules_in(module: ModuleType | str) -> list[Rule]:
+    """Every rule defined at module level in ``module`` and, for a package, in each of its
+    submodules (test modules aside), in module order: what registering a rule pack registers.
+
+    This is how coordlint registers a plugin's rules (the built-in pack's too), so a rule pack
+    is a module or package of ``@coordlint.rule`` functions and nothing else.
+    """
+    if isinstance(module, str):
+        module = importlib.import_module(module)
+    found = [v for v in vars(module).values() if isinstance(v, Rule)]
+    for info in pkgutil.walk_packages(getattr(module, "__path__", []), module.__name__ + "."):
+        if info.name.rpartition(".")[2].startswith(("test", "conftest")):
+            continue
+        sub = importlib.import_module(info.name)
+        found.extend(v for v in vars(sub).values() if isinstance(v, Rule))
+    unique: dict[int, Rule] = {}
+    for item in found:
+        unique.setdefault(id(item), item)
+    return list(unique.values())

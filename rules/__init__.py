@@ -1,31 +1,15 @@
-"""coordlint's built-in rules: one module per rule, registered like any team's plugin.
+"""coordlint's built-in rules: one module per rule, registered like any team's rule pack.
 
-Installed as ``coordlint.rules``. Every module here that defines a :class:`coordlint.Rule` at
-module level contributes it; nothing else needs to change to add a rule.
+Installed as ``coordlint.rules``. Every ``@coordlint.rule`` defined in a module here registers
+(:func:`coordlint.rules_in`); nothing else needs to change to add a rule. ``_coord`` holds the
+coord domain (tag fallbacks, config keys, summary columns), ``_curves`` robust statistics.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 import coordlint
-from coordlint.rule import Rule
 
 from . import _coord
-
-
-def _discover() -> list[Rule]:
-    found: list[Rule] = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        found.extend(v for v in vars(module).values() if isinstance(v, Rule))
-    return found
-
-
-@coordlint.hookimpl
-def coordlint_rules() -> list[Rule]:
-    return _discover()
 
 
 @coordlint.hookimpl

@@ -96,8 +96,8 @@ def _log_mode(run: coordlint.Run, min_ce: float) -> tuple[str | None, str]:
 
 
 @coordlint.rule("CL101", "coord-ce-mode", severity="info", params={"min_ce": 0.0})
-def coord_ce_mode(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
-    log_mode, evidence = _log_mode(run, float(params["min_ce"]))
+def coord_ce_mode(run: coordlint.Run, min_ce: float) -> Iterator[coordlint.Finding]:
+    log_mode, evidence = _log_mode(run, min_ce)
     config_mode = _config_mode(run)
     if log_mode is None and config_mode is None:
         return

@@ -37,12 +37,11 @@ from . import _coord as m
 @coordlint.rule(
     "CL302", "coord-leakage", severity="warning", params={"max_flip": 1e-3, "last_n": 3}
 )
-def coord_leakage(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
-    max_flip = float(params["max_flip"])
+def coord_leakage(run: coordlint.Run, max_flip: float, last_n: int) -> Iterator[coordlint.Finding]:
     tag, flip = m.coord_series(run, m.FLIP)
     if tag is None or flip.empty:
         return
-    level = float(flip.iloc[-max(1, int(params["last_n"])) :].median())
+    level = float(flip.iloc[-max(1, last_n) :].median())
     final = float(flip.iloc[-1])
     if level <= max_flip:
         return

@@ -67,7 +67,7 @@ def _excludes_coord(run: coordlint.Run) -> tuple[bool | None, str]:
 
 @coordlint.rule("CL501", "text-token-acc-incomparable", severity="warning", scope="runs")
 def text_token_acc_incomparable(
-    runs: list[coordlint.Run], params: dict
+    runs: list[coordlint.Run],
 ) -> Iterator[coordlint.Finding]:
     logging = [r for r in runs if len(r.series(TAG).dropna())]
     if len(logging) < 2:

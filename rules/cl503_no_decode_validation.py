@@ -45,10 +45,10 @@ PATTERNS = [
 
 
 @coordlint.rule("CL503", "no-decode-validation", severity="info", params={"patterns": PATTERNS})
-def no_decode_validation(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def no_decode_validation(run: coordlint.Run, patterns: list[str]) -> Iterator[coordlint.Finding]:
     if not m.logs_coord_metrics(run):
         raise coordlint.NotApplicable("the run logs no coord metrics")
-    patterns = [str(p) for p in params["patterns"]]
+    patterns = [str(p) for p in patterns]
     if any(fnmatchcase(tag, p) for tag in run.tags for p in patterns):
         return
     shown = ", ".join(patterns[:4]) + (", ..." if len(patterns) > 4 else "")

@@ -28,7 +28,7 @@ _BENIGN = {"empty", "header-only"}
 
 
 @coordlint.rule("CL901", "corrupt-log", severity="warning")
-def corrupt_log(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def corrupt_log(run: coordlint.Run) -> Iterator[coordlint.Finding]:
     for problem in run.problems:
         yield coordlint.Finding(
             f"{_short(problem.file, run.path)}: {problem.message}",

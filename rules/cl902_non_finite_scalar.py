@@ -24,7 +24,7 @@ import coordlint
 
 
 @coordlint.rule("CL902", "non-finite-scalar", severity="error")
-def non_finite_scalar(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def non_finite_scalar(run: coordlint.Run) -> Iterator[coordlint.Finding]:
     for tag in run.tags:
         # Counted once when decoded (and kept by the cache), so a cached run is checked
         # without reading a single array.

@@ -24,7 +24,7 @@ import coordlint
 
 
 @coordlint.rule("CL903", "rewritten-steps", severity="info")
-def rewritten_steps(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def rewritten_steps(run: coordlint.Run) -> Iterator[coordlint.Finding]:
     if not run.rewritten:
         return
     count = sum(run.rewritten.values())

@@ -174,9 +174,6 @@ def test_junit_skips_rules_a_run_cannot_apply_to(tmp_path):
         "    s = run.series('eval/loss')\n"
         "    if len(s) and s.iloc[-1] > params['max_loss']:\n"
         "        yield coordlint.Finding('too high')\n"
-        "@coordlint.hookimpl\n"
-        "def coordlint_rules():\n"
-        "    return [r]\n"
     )
     write_events(tmp_path / "run", {"train/loss": {1: 1.0}})
     out = tmp_path / "j.xml"
@@ -229,9 +226,6 @@ def test_debug_shows_the_traceback_of_a_crashing_rule(tmp_path, clean_run):
         "def r(run, params):\n"
         "    '''Crashes.'''\n"
         "    return 1 / 0\n"
-        "@coordlint.hookimpl\n"
-        "def coordlint_rules():\n"
-        "    return [r]\n"
     )
     quiet = invoke(str(clean_run), "--plugin", str(plugin))
     assert quiet.exit_code == 1

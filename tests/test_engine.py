@@ -8,7 +8,8 @@ import pytest
 
 import coordlint
 from coordlint.check import engine
-from coordlint.check.config import Settings
+from coordlint.check.config import Settings, Suppression
+from coordlint.check.plugins import load_plugins
 from coordlint.errors import ConfigError
 from coordlint.testing import make_run
 
@@ -181,3 +182,50 @@ def test_rules_run_on_each_run_as_it_arrives_and_cross_run_rules_see_all():
     ]
     assert ("r1", "TM010") in {(f.run, f.code) for f in streamed.findings}
     assert [r.name for r in streamed.runs] == ["r0", "r1", "r2"]
+
+
+def _crashing_rule():
+    @coordlint.rule("TM050", "crashes", severity="info")
+    def crashes(run):
+        raise RuntimeError("boom")
+
+    return crashes
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"select": ["CL900"]},
+        {"ignore": ["CL900"]},
+        {"extend_ignore": [" cl900 "]},
+        {"severity": {"CL900": coordlint.Severity.INFO}},
+        {"params": {"CL900": {}}},
+    ],
+)
+def test_cl900_is_the_engines_own_finding_and_cannot_be_configured(config):
+    rules = load_plugins(autoload=False).rules
+    assert "CL900" not in rules  # not a rule: nothing to select
+    settings = Settings(**config)
+    with pytest.raises(ConfigError, match="CL900 is coordlint's own finding"):
+        settings.validate(rules)
+
+
+def test_cl900_survives_prefix_ignores_baselines_and_suppressions():
+    crash = _crashing_rule()
+    rules = {**load_plugins(autoload=False).rules, "TM050": crash}
+    settings = Settings(ignore=["CL9"], severity={"TM050": coordlint.Severity.INFO})
+    settings.suppressions = [Suppression("ALL", "*", "we ignore everything")]
+    settings.validate(rules)
+    report = engine.check(
+        [make_run({"eval/loss": {1: 1.0}})], rules, settings, suppress=[lambda f: "baseline"]
+    )
+    (finding,) = report.findings
+    assert (finding.code, finding.severity, finding.data["rule"]) == (
+        "CL900",
+        coordlint.Severity.ERROR,
+        "TM050",
+    )
+    assert report.exit_code == 1
+    # In JUnit the crash is the failure of the crashed rule's testcase; no CL900 testcase.
+    outcomes = {o.code: o for o in report.outcomes}
+    assert "CL900" not in outcomes and outcomes["TM050"].status == "failed"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from coordlint import rule as declare_rule
 from coordlint.check.plugins import load_plugins
 from coordlint.cli import cli
 from coordlint.errors import PluginError
@@ -58,6 +59,59 @@ def test_plugin_file_rules_are_listed_and_run(tmp_path, run_dir):
     assert "Reports the final eval loss." in explained.output and "bar = 1.0" in explained.output
 
 
+ONE_STEP = """
+@coordlint.rule("TM101", "eval-loss-above", severity="warning", params={"bar": 1.0})
+def above(run, bar: float):
+    '''Final eval loss above the bar.'''
+    s = run.series("eval/loss")
+    if len(s) and s.iloc[-1] > bar:
+        yield coordlint.Finding(f"final {s.iloc[-1]} > {bar!r}", data={"bar": bar})
+
+@coordlint.rule("TM102", "no-learning-rate", severity="info")
+def no_lr(run):
+    '''The run logs no learning rate.'''
+    if not run.has("train/learning_rate"):
+        yield coordlint.Finding("no learning rate")
+"""
+
+
+def test_a_rule_pack_registers_in_one_step_with_typed_params(tmp_path, run_dir):
+    # No hook: every @coordlint.rule of the module registers; a rule gets only the params it
+    # names, typed from the declared default (the config's 1 becomes 1.0).
+    path = plugin_file(tmp_path, "one_step", ONE_STEP)
+    cfg = tmp_path / "coordlint.yaml"
+    cfg.write_text(f"plugins: [{path.name}]\nparams:\n  TM101: {{bar: 1}}\n")
+    result = CliRunner().invoke(cli, ["check", "--config", str(cfg), str(run_dir), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["code"] == "TM101" and finding["message"] == "final 2.0 > 1.0"
+    assert "deprecated" not in result.stderr
+    listing = CliRunner().invoke(cli, ["rules", "--isolated", "--plugin", str(path)])
+    assert "TM101" in listing.output and "TM102" in listing.output
+
+
+def test_the_two_step_form_still_works_and_says_it_is_deprecated(tmp_path, run_dir):
+    path = plugin_file(tmp_path, "old_style", GOOD)
+    result = CliRunner().invoke(cli, ["check", "--isolated", "--plugin", str(path), str(run_dir)])
+    assert "run TM100 [info] final 2.0" in result.stdout
+    assert result.stderr.count("deprecated") == 1 and "old_style" in result.stderr
+    assert "coordlint_rules()" in result.stderr
+
+
+def test_a_rule_naming_an_undeclared_param_is_refused_at_decoration():
+    with pytest.raises(ValueError, match="'limit' is not a declared param"):
+
+        @declare_rule("TM103", "undeclared")
+        def r(run, limit):
+            return []
+
+    @declare_rule("TM104", "declared-by-default")
+    def s(run, *, limit: int = 3):
+        return []
+
+    assert s.params == {"limit": 3} and s.takes == ("limit",)
+
+
 def test_plugins_from_config_relative_to_the_config(tmp_path, run_dir):
     plugin_file(tmp_path, "cfg_rules", GOOD)
     cfg = tmp_path / "coordlint.yaml"
@@ -74,7 +128,10 @@ def test_plugins_from_config_relative_to_the_config(tmp_path, run_dir):
         (GOOD.replace("TM100", "CL100"), "uses the reserved prefix 'CL'"),
         (GOOD.replace("return [r]", "return [r.check]"), "wrap rule functions"),
         ("@coordlint.hookimpl\ndef coordlint_rulez():\n    return []\n", "coordlint_rulez"),
-        (GOOD.replace("return [r]", "return [r, r]"), "TM100 is registered twice"),
+        (
+            GOOD + "@coordlint.rule('TM100', 'other')\ndef r2(run):\n    return []\n",
+            "TM100 is registered twice",
+        ),
     ],
 )
 def test_broken_plugins_exit_2_naming_the_plugin(tmp_path, run_dir, body, message):

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from coordlint.check.engine_findings import refuse_engine_code
 from coordlint.check.selection import ALL, validate_entries
 from coordlint.errors import ConfigError
 from coordlint.rule import Rule, Severity
@@ -72,15 +73,20 @@ class Settings:
     def validate(self, rules: Mapping[str, Rule]) -> None:
         """Check codes, prefixes and params against the loaded rules; normalise entries."""
         for key in ("select", "ignore", "extend_select", "extend_ignore"):
-            entries = validate_entries(getattr(self, key), rules, self.where(key.replace("_", "-")))
-            setattr(self, key, entries)
+            where = self.where(key.replace("_", "-"))
+            for entry in getattr(self, key):
+                refuse_engine_code(entry, where)
+            setattr(self, key, validate_entries(getattr(self, key), rules, where))
         for i, entry in enumerate(self.suppressions):
+            refuse_engine_code(entry.code, self.where("ignore"))
             (code,) = validate_entries([entry.code], rules, self.where("ignore"))
             self.suppressions[i] = Suppression(code, entry.runs, entry.reason)
         for code in self.severity:
+            refuse_engine_code(code, self.where("severity", code))
             if code not in rules:
                 raise ConfigError(f"{self.where('severity', code)}: unknown rule code {code!r}")
         for code, overrides in self.params.items():
+            refuse_engine_code(code, self.where("params", code))
             if code not in rules:
                 raise ConfigError(f"{self.where('params', code)}: unknown rule code {code!r}")
             declared = rules[code].params

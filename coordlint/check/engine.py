@@ -16,13 +16,12 @@ from typing import Any
 import numpy as np
 
 from coordlint.check.config import Settings
+from coordlint.check.engine_findings import RULE_ERROR
 from coordlint.check.selection import enabled_codes
 from coordlint.columns import RunData
 from coordlint.report import Outcome, Report, Suppressed
 from coordlint.rule import Finding, NotApplicable, Rule, Severity
 from coordlint.run import Run
-
-RULE_ERROR = ("CL900", "rule-error")
 
 
 def select_rules(rules: Mapping[str, Rule], settings: Settings) -> list[Rule]:
@@ -71,6 +70,9 @@ def check(
     for outcome in report.outcomes:
         kept = []
         for finding in outcome.findings:
+            if finding.code == RULE_ERROR.code:  # a crashed rule is never hidden
+                kept.append(finding)
+                continue
             reason = next((r for r in (f(finding) for f in filters) if r), None)
             if reason is None:
                 kept.append(finding)
@@ -104,7 +106,7 @@ def _check_one(
 ) -> Outcome:
     asked: list[str] = []
     try:
-        found = list(rule.check(run._for_rule(asked), params) or ())
+        found = list(rule.run_with(run._for_rule(asked), params) or ())
     except NotApplicable as exc:
         return Outcome(run.name, rule.code, "skipped", reason=str(exc) or "not applicable")
     except Exception as exc:  # a broken rule must not stop the others
@@ -123,7 +125,7 @@ def _check_runs(
 ) -> list[Outcome]:
     names = [r.name for r in runs]
     try:
-        found = list(rule.check([r._for_rule(None) for r in runs], params) or ())
+        found = list(rule.run_with([r._for_rule(None) for r in runs], params) or ())
         for f in found:
             if f.run not in names:
                 raise ValueError(
@@ -151,8 +153,8 @@ def _rule_error(rule: Rule, run: str, exc: BaseException, report: Report) -> Out
         data={"rule": rule.code, "plugin": rule.plugin, "exception": type(exc).__name__},
         severity=Severity.ERROR,
         run=run,
-        code=RULE_ERROR[0],
-        rule=RULE_ERROR[1],
+        code=RULE_ERROR.code,
+        rule=RULE_ERROR.name,
     )
     report.tracebacks[id(finding)] = "".join(traceback.format_exception(exc))
     return _outcome(run, rule.code, [finding], report)

@@ -1,8 +1,9 @@
 """The plugin manager: built-in rules and formatters, entry points, ``--plugin`` modules, blocking.
 
-Everything registers through the hooks in :mod:`coordlint.hookspecs`; the built-in rules are a
-plugin like any team's. Loading problems become :class:`~coordlint.errors.PluginError` (exit 2)
-with one line that names the plugin.
+A plugin is a module or package: every ``@coordlint.rule`` defined in it (and in its
+submodules) registers, and its hook implementations (:mod:`coordlint.hookspecs`: formatters,
+summary columns) are called; the built-in rules are a plugin like any team's. Loading problems
+become :class:`~coordlint.errors.PluginError` (exit 2) with one line that names the plugin.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pluggy
 
 from coordlint import hookspecs
 from coordlint.errors import PluginError
-from coordlint.rule import CODE_PATTERN, Rule
+from coordlint.rule import CODE_PATTERN, Rule, rules_in
 
 if TYPE_CHECKING:
     from coordlint.report import Report
@@ -53,6 +54,8 @@ class Plugins:
     formatters: dict[str, Callable[[Report], str]]
     #: ``coordlint summary``'s columns: (name, tags preferred first), in plugin order.
     summary_columns: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    #: Things a plugin author should change (deprecated forms), one line each.
+    notes: list[str] = field(default_factory=list)
 
 
 def load_plugins(
@@ -86,9 +89,10 @@ def load_plugins(
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"plugin {exc.plugin!r}: {exc}") from exc
-    rules = _collect_rules(pm, info)
+    notes: list[str] = []
+    rules = _collect_rules(pm, info, notes)
     formatters = _collect_formatters(pm)
-    return Plugins(pm, info, rules, formatters, _collect_summary_columns(pm))
+    return Plugins(pm, info, rules, formatters, _collect_summary_columns(pm), notes)
 
 
 def _installed() -> bool:
@@ -147,39 +151,66 @@ def _import_plugin(spec: str) -> ModuleType:
         raise PluginError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
 
 
-def _collect_rules(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dict[str, Rule]:
-    """Call each plugin's ``coordlint_rules`` on its own, so every rule knows its plugin."""
+def _collect_rules(
+    pm: pluggy.PluginManager, info: dict[str, PluginInfo], notes: list[str]
+) -> dict[str, Rule]:
+    """Every plugin's rules, in registration order, each knowing its plugin: the rules defined
+    in the plugin's module or package (:func:`coordlint.rules_in`), and those its legacy
+    ``coordlint_rules()`` hook returns (with a deprecation note)."""
+    legacy = {impl.plugin_name: impl for impl in pm.hook.coordlint_rules.get_hookimpls()}
     rules: dict[str, Rule] = {}
-    for impl in pm.hook.coordlint_rules.get_hookimpls():  # in registration order
-        plugin = impl.plugin_name
-        try:
-            provided = list(cast(Iterable[object], impl.function() or []))
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {plugin!r}: coordlint_rules() raised {type(exc).__name__}: {exc}"
-            ) from exc
-        for item in provided:
-            if not isinstance(item, Rule):
+    for plugin, module in pm.list_name_plugin():
+        found: list[object] = []
+        if isinstance(module, ModuleType):
+            try:
+                found.extend(rules_in(module))
+            except Exception as exc:
                 raise PluginError(
-                    f"plugin {plugin!r} returned {item!r} from coordlint_rules(); "
-                    "wrap rule functions with @coordlint.rule(...)"
-                )
-            if not CODE_PATTERN.match(item.code):
-                raise PluginError(f"plugin {plugin!r}: malformed rule code {item.code!r}")
-            if item.code.startswith(RESERVED_PREFIX) and plugin not in BUILTIN_PLUGINS:
+                    f"plugin {plugin!r}: a module of its package failed to import: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+        if plugin in legacy:
+            notes.append(
+                f"plugin {plugin!r} registers rules through coordlint_rules(), which is "
+                "deprecated and will be removed in coordlint 0.3: its @coordlint.rule "
+                "functions register themselves (delete the hook)"
+            )
+            try:
+                found.extend(cast(Iterable[object], legacy[plugin].function() or []))
+            except Exception as exc:
                 raise PluginError(
-                    f"plugin {plugin!r}: rule code {item.code} uses the reserved prefix "
-                    f"{RESERVED_PREFIX!r} (pick your team's own prefix, e.g. TM001)"
-                )
-            if item.code in rules:
-                raise PluginError(
-                    f"rule code {item.code} is registered twice: by plugin "
-                    f"{rules[item.code].plugin!r} and by plugin {plugin!r}"
-                )
-            rules[item.code] = replace(item, plugin=plugin)
+                    f"plugin {plugin!r}: coordlint_rules() raised {type(exc).__name__}: {exc}"
+                ) from exc
+        seen: set[int] = set()
+        for item in found:
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            _add_rule(rules, item, plugin)
             if plugin in info:
-                info[plugin].rules.append(item.code)
+                info[plugin].rules.append(cast(Rule, item).code)
     return dict(sorted(rules.items()))
+
+
+def _add_rule(rules: dict[str, Rule], item: object, plugin: str) -> None:
+    if not isinstance(item, Rule):
+        raise PluginError(
+            f"plugin {plugin!r} returned {item!r} from coordlint_rules(); "
+            "wrap rule functions with @coordlint.rule(...)"
+        )
+    if not CODE_PATTERN.match(item.code):
+        raise PluginError(f"plugin {plugin!r}: malformed rule code {item.code!r}")
+    if item.code.startswith(RESERVED_PREFIX) and plugin not in BUILTIN_PLUGINS:
+        raise PluginError(
+            f"plugin {plugin!r}: rule code {item.code} uses the reserved prefix "
+            f"{RESERVED_PREFIX!r} (pick your team's own prefix, e.g. TM001)"
+        )
+    if item.code in rules:
+        raise PluginError(
+            f"rule code {item.code} is registered twice: by plugin "
+            f"{rules[item.code].plugin!r} and by plugin {plugin!r}"
+        )
+    rules[item.code] = replace(item, plugin=plugin)
 
 
 def _collect_formatters(pm: pluggy.PluginManager) -> dict[str, Callable[[Report], str]]:

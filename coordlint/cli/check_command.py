@@ -11,8 +11,14 @@ import click
 import coordlint
 from coordlint.check.baseline import BaselineFilter, read_baseline
 from coordlint.check.baseline import write_baseline as write_baseline_file
-from coordlint.check.session import Selection, Session, Setup, describe_settings
-from coordlint.cli.options import CliState, load_options, selection_options, setup_options
+from coordlint.check.session import Selection, Setup, describe_settings
+from coordlint.cli.options import (
+    CliState,
+    load_options,
+    open_session,
+    selection_options,
+    setup_options,
+)
 from coordlint.errors import InputError
 from coordlint.execution.collect import LoadOptions, iter_runs
 
@@ -86,7 +92,7 @@ def check(
     setup: Setup,
 ) -> int:
     """Check each RUN (an event file, a run directory, or a logdir of runs)."""
-    session = Session.open(setup).select(selection)
+    session = open_session(setup).select(selection)
     formatter = session.plugins.formatters.get(output_format)
     if formatter is None:
         raise click.BadParameter(

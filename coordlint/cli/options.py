@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from coordlint.check.config import FAIL_LEVELS
-from coordlint.check.session import Selection, Setup
+from coordlint.check.session import Selection, Session, Setup
 from coordlint.execution.collect import LoadOptions
 from coordlint.loading.cache import default_cache_dir, parse_size
 from coordlint.loading.remote import parse_storage_options
@@ -25,6 +25,7 @@ __all__ = [
     "CliState",
     "debug_option",
     "load_options",
+    "open_session",
     "selection_options",
     "setup_options",
 ]
@@ -38,6 +39,15 @@ class CliState:
     after the command ends, to decide how errors are shown."""
 
     debug: bool = False
+
+
+def open_session(setup: Setup) -> Session:
+    """The config and plugins ``setup`` names; what plugin authors should change goes to
+    stderr, one line each."""
+    session = Session.open(setup)
+    for note in session.plugins.notes:
+        click.echo(f"coordlint: warning: {note}", err=True)
+    return session
 
 
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:

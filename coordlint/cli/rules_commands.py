@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from coordlint.check import engine
-from coordlint.check.session import Session, Setup
-from coordlint.cli.options import setup_options
+from coordlint.check.engine_findings import ENGINE_RULES
+from coordlint.check.session import Setup
+from coordlint.cli.options import open_session, setup_options
 
 __all__ = ["explain", "plugins_command", "rules_command"]
 
@@ -18,12 +19,13 @@ _RULE_HEADER = ("CODE", "NAME", "SEVERITY", "PLUGIN", "SUMMARY")
 @setup_options
 def rules_command(show_all: bool, setup: Setup) -> int:
     """List every rule: code, name, default severity, and the plugin it comes from."""
-    session = Session.open(setup).select()
+    session = open_session(setup).select()
     settings, loaded = session.settings, session.plugins
-    enabled = {r.code for r in engine.select_rules(loaded.rules, settings)}
+    enabled = {r.code for r in engine.select_rules(loaded.rules, settings)} | set(ENGINE_RULES)
+    every = sorted([*loaded.rules.values(), *ENGINE_RULES.values()], key=lambda r: r.code)
     rows = [
         (r.code, r.name, str(settings.severity.get(r.code, r.severity)), r.plugin, r.summary)
-        for r in loaded.rules.values()
+        for r in every
         if show_all or r.code in enabled
     ]
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(_RULE_HEADER)]
@@ -39,8 +41,8 @@ def rules_command(show_all: bool, setup: Setup) -> int:
 @setup_options
 def explain(code: str, setup: Setup) -> int:
     """Print one rule's documentation."""
-    loaded = Session.open(setup).plugins
-    rule = loaded.rules.get(code.upper())
+    loaded = open_session(setup).plugins
+    rule = loaded.rules.get(code.upper()) or ENGINE_RULES.get(code.upper())
     if rule is None:
         raise click.BadParameter(
             f"no rule has code {code!r} (see 'coordlint rules')", param_hint="'CODE'"
@@ -61,7 +63,7 @@ def explain(code: str, setup: Setup) -> int:
 @setup_options
 def plugins_command(setup: Setup) -> int:
     """List loaded plugins: name, version, where it came from, its rules."""
-    loaded = Session.open(setup).plugins
+    loaded = open_session(setup).plugins
     for info in loaded.info.values():
         rules = ", ".join(info.rules) or "-"
         click.echo(f"{info.name}  {info.version or '-'}  ({info.origin})  rules: {rules}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from coordlint.check import summary
-from coordlint.check.session import Session, Setup
-from coordlint.cli.options import load_options, setup_options
+from coordlint.check.session import Setup
+from coordlint.cli.options import load_options, open_session, setup_options
 from coordlint.execution.collect import LoadOptions, collect_runs
 from coordlint.run import Run
 
@@ -27,7 +27,7 @@ __all__ = ["summary_command"]
 @setup_options
 def summary_command(runs: tuple[str, ...], fmt: str, load: LoadOptions, setup: Setup) -> int:
     """End-of-training table: each run's last eval value of every coord metric."""
-    session = Session.open(setup)
+    session = open_session(setup)
     aliases = session.settings.tag_aliases
     loaded = [Run(data, tag_aliases=aliases) for data in collect_runs(runs, load)]
     table = summary.summary_table(loaded, session.plugins.summary_columns)

@@ -8,10 +8,16 @@ from pathlib import Path
 import click
 
 import coordlint
-from coordlint.check.session import Selection, Session, Setup
+from coordlint.check.session import Selection, Setup
 from coordlint.check.watch import watch_loop
 from coordlint.cli.check_command import want_color
-from coordlint.cli.options import CliState, load_options, selection_options, setup_options
+from coordlint.cli.options import (
+    CliState,
+    load_options,
+    open_session,
+    selection_options,
+    setup_options,
+)
 from coordlint.errors import CoordlintError
 from coordlint.execution.collect import LoadOptions, collect_runs
 from coordlint.execution.parallel import open_executor
@@ -59,7 +65,7 @@ def watch_command(
     A finding is new the first time its (run, code, tag, key step, severity) appears: a
     finding whose numbers change every eval is printed once, a new best step again.
     """
-    session = Session.open(setup).select(selection)
+    session = open_session(setup).select(selection)
     colored = want_color(color)
     last_error: list[str] = []
 

@@ -34,10 +34,6 @@ def just_info(run, params):
     if run.has("train/loss"):
         yield Finding("for your information")
 
-
-@coordlint.hookimpl
-def coordlint_rules():
-    return [hostile_message, just_info]
 '''
 
 COMMAND = re.compile(r"^::(?P<cmd>[a-z]+)(?: (?P<props>[^:]*))?::(?P<message>.*)$")

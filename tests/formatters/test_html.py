@@ -41,10 +41,6 @@ def curve_rebound(run, params):
             series=s,
         )
 
-
-@coordlint.hookimpl
-def coordlint_rules():
-    return [curve_rebound]
 '''
 
 

@@ -36,10 +36,6 @@ def loss_curve_shape(run, params):
         series=series,
     )
 
-
-@coordlint.hookimpl
-def coordlint_rules():
-    return [loss_curve_shape]
 '''
 
 

@@ -1,19 +1,15 @@
 """An example team rule pack: three rules a team adds on top of coordlint's own.
 
-Registered through the ``coordlint`` entry-point group (see pyproject.toml); codes use the
+Registered through the ``coordlint`` entry-point group (see pyproject.toml): every
+``@coordlint.rule`` in this package's modules registers, nothing else to list. Codes use the
 team's own prefix ``TM`` (``CL`` is reserved for coordlint).
 """
 
 from __future__ import annotations
 
-import coordlint
 from coordlint_team_rules.final_eval_loss import final_eval_loss_high
 from coordlint_team_rules.loss_ratio import loss_ratio_matches_grad_accum
 from coordlint_team_rules.warmup import lr_never_warmed_up
 
 __version__ = "0.1.0"
-
-
-@coordlint.hookimpl
-def coordlint_rules() -> list[coordlint.Rule]:
-    return [final_eval_loss_high, loss_ratio_matches_grad_accum, lr_never_warmed_up]
+__all__ = ["final_eval_loss_high", "loss_ratio_matches_grad_accum", "lr_never_warmed_up"]

@@ -19,12 +19,12 @@ import coordlint
 
 
 @coordlint.rule("TM001", "final-eval-loss-high", severity="warning", params={"max_loss": 1.0})
-def final_eval_loss_high(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def final_eval_loss_high(run: coordlint.Run, max_loss: float) -> Iterator[coordlint.Finding]:
     s = run.series("eval/loss")
-    if len(s) and s.iloc[-1] > params["max_loss"]:
+    if len(s) and s.iloc[-1] > max_loss:
         yield coordlint.Finding(
-            f"final eval/loss {s.iloc[-1]:.3f} is above the bar of {params['max_loss']}",
+            f"final eval/loss {s.iloc[-1]:.3f} is above the bar of {max_loss}",
             tag="eval/loss",
             step=int(s.index[-1]),
-            data={"final": float(s.iloc[-1]), "max_loss": params["max_loss"]},
+            data={"final": float(s.iloc[-1]), "max_loss": max_loss},
         )

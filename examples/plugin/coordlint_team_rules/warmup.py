@@ -19,12 +19,14 @@ import coordlint
 
 
 @coordlint.rule("TM003", "lr-never-warmed-up", severity="info", params={"max_start_fraction": 0.5})
-def lr_never_warmed_up(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def lr_never_warmed_up(
+    run: coordlint.Run, max_start_fraction: float
+) -> Iterator[coordlint.Finding]:
     lr = run.series("train/learning_rate")
     if len(lr) < 2 or lr.max() <= 0:
         return
     start, peak = float(lr.iloc[0]), float(lr.max())
-    if start >= params["max_start_fraction"] * peak:
+    if start >= max_start_fraction * peak:
         yield coordlint.Finding(
             f"learning rate starts at {start:.3g}, {start / peak:.0%} of its peak {peak:.3g}: "
             "no warmup",

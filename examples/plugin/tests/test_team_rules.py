@@ -47,3 +47,21 @@ def test_warmup(tmp_path):
         {"train/learning_rate": {s: min(1.0, s / 100) * 2e-5 for s in range(10, 200, 10)}}
     )
     assert run_rules(warmed, "TM003") == []
+
+
+def test_loss_ratio_reads_the_accumulation_factor_from_args_json(tmp_path):
+    # ms-swift writes args.json beside the run: the rule compares with the configured factor
+    # (16 in the real ms-swift 3.x args.json shape) instead of guessing one from the curves.
+    import json
+
+    evals = {s: 2.0 - s / 1000 for s in range(100, 1001, 100)}
+    write_events(
+        tmp_path / "r", {"eval/loss": evals, "train/loss": {s: 16 * v for s, v in evals.items()}}
+    )
+    (tmp_path / "r" / "args.json").write_text(json.dumps({"gradient_accumulation_steps": 16}))
+    (finding,) = run_rules(load(tmp_path / "r"), "TM002")
+    assert finding.data["factor"] == 16 and finding.data["from_config"] is True
+    assert "gradient_accumulation_steps is 16" in finding.message
+    # A configured factor the curves do not show is not reported.
+    (tmp_path / "r" / "args.json").write_text(json.dumps({"gradient_accumulation_steps": 4}))
+    assert run_rules(load(tmp_path / "r"), "TM002") == []
