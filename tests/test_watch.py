@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -171,30 +173,61 @@ def test_missing_path_exits_2(tmp_path):
     assert "path does not exist" in result.stderr
 
 
+def _lines_until(lines: queue.Queue, needle: str, seen: list[str], timeout: float = 120) -> None:
+    """Collect the child's stdout lines until one contains ``needle`` (no fixed sleeps: a
+    loaded machine only makes it take longer)."""
+    deadline = time.monotonic() + timeout
+    while not any(needle in line for line in seen):
+        line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        if line is None:
+            raise AssertionError(f"watch ended before printing {needle!r}: {seen}")
+        seen.append(line)
+
+
 def test_sigint_exits_0(tmp_path):
     write_events(tmp_path / "live", CHUNKS[0])
     env = {**os.environ, "COORDLINT_DISABLE_PLUGIN_AUTOLOAD": "1"}
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "coordlint", "watch", "--isolated", str(tmp_path / "live")),
-            *("--interval", "0.2", "--color", "never"),
+            *("--interval", "0.1", "--color", "never"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
         text=True,
     )
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    seen: list[str] = []
     try:
-        assert proc.stderr is not None
-        assert "watching" in proc.stderr.readline()  # the loop is about to start
-        time.sleep(0.8)  # a few checks
+        _lines_until(lines, "live CL101 [info]", seen)  # the first check has printed
+        # A NaN written now can only be printed by a later check: once it is, several checks
+        # have run, and the first check's findings must not have been printed again.
+        write_events(tmp_path / "live", {"train/loss": {10_000: math.nan}}, start_time=2e9)
+        _lines_until(lines, "CL902", seen)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
+    reader.join(timeout=10)
+    while not lines.empty():
+        line = lines.get()
+        if line is not None:
+            seen.append(line)
+    out = "".join(seen)
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "stopped after" in err
-    # several checks ran; each info finding was printed once, and no summary lines
+    assert int(err.split("stopped after ")[1].split()[0]) >= 2
+    # each info finding was printed once, and no summary lines
     assert out.count("live CL101 [info]") == 1 and out.count("live CL503 [info]") == 1
     assert "finding" not in out
 
