@@ -124,6 +124,11 @@ def test_cross_run_rule_names_its_run_and_is_skipped_on_one_run():
         (["TM001"], ["TM"], ["TM001"]),  # the more specific select wins
         (["TM"], ["TM001"], ["TM002", "TM003", "TM010"]),
         (["TM001"], ["TM001"], []),  # a tie goes to ignore
+        (["T"], ["ALL"], ["TM001", "TM002", "TM003", "TM010"]),  # a 1-letter prefix beats ALL
+        (["ALL"], ["T"], []),
+        (["", " tm01 "], [], ["TM010"]),  # blank entries skipped; entries stripped, upper-cased
+        (["tm001", "", "TM002"], [], ["TM001", "TM002"]),  # ... and what follows one is kept
+        ([], [], []),  # nothing selected: nothing runs
     ],
 )
 def test_select_ignore_longest_match_wins(select, ignore, expected):
