@@ -20,11 +20,11 @@ from typing import Any
 
 import coordlint
 from coordlint.check.session import Selection, Session, Setup
-from coordlint.columns import RunData
 from coordlint.execution.collect import LoadOptions, collect_runs, iter_runs
 from coordlint.loading.cache import default_cache_dir
 from coordlint.report import Report
 from coordlint.run import Run
+from coordlint.rundata import RunData
 
 __all__ = ["check", "load"]
 

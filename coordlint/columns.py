@@ -1,7 +1,7 @@
-"""How a loaded run is stored: per-tag columns, what the loader saw, and the run as data.
+"""How a tag's points are stored: :class:`ScalarColumns` (arrays, or deferred behind their
+:class:`ColumnFacts`), and the damage a loader reports as :class:`Problem`.
 
-The loaders (:mod:`coordlint.loading`) build a :class:`RunData`; the engine hands rules a
-:class:`coordlint.Run` over it, which shows only the rule-facing face. Nothing here touches
+A run is a mapping of these by tag (:class:`coordlint.rundata.RunData`). Nothing here touches
 files: a deferred column's loader is a callable the loading layer injects.
 """
 
@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
+    "EMPTY",
+    "NO_STEPS",
     "ColumnFacts",
     "Problem",
-    "RunData",
     "ScalarColumns",
     "normalise_tag",
+    "same_value",
 ]
 
 _HF_EVAL_PREFIX = re.compile(r"^(eval|test)_(?=.)")
@@ -213,17 +214,101 @@ class ScalarColumns:
             np.concatenate([p.wall_times for p in parts]),
         )
 
-    def resolve(self) -> tuple[ScalarColumns, int]:
-        """Sort by step, keeping each step's latest write; return it and how many were rewritten."""
+    def resolve(self) -> tuple[ScalarColumns, np.ndarray]:
+        """Sort by step, keeping each step's latest write; return it and the steps *rewritten*.
+
+        A step written again with the same value (within float32 rounding) is the same point
+        written twice (an eval row repeating the train row's ``epoch``), not a rewrite. Each
+        write that changes a step's value is one rewrite; its step is listed once per rewrite.
+        Increasing columns (known from their facts) are returned as they are, unread.
+        """
         n = self._n
         if n <= 1 or self.facts.increasing:
-            return self, 0
+            return self, NO_STEPS
         steps = self.steps
-        # np.unique on the reversed steps finds each step's *last* write in original order.
-        _, first_in_reversed = np.unique(steps[::-1], return_index=True)
-        keep = n - 1 - first_in_reversed
+        order = np.argsort(steps, kind="stable")  # each step's writes stay in write order
+        by_step = steps[order]
+        again = by_step[1:] == by_step[:-1]
+        last = np.ones(n, dtype=bool)
+        last[:-1] = ~again
+        values = self.values[order]
+        changed = again & ~same_value(values[1:], values[:-1])
+        keep = order[last]
         resolved = ScalarColumns(steps[keep], self.values[keep], self.wall_times[keep])
-        return resolved, n - len(keep)
+        return resolved, by_step[1:][changed]
+
+    def as_of(self, step: int) -> ScalarColumns | None:
+        """The points of this resolved column at steps <= ``step`` (``None`` when it has none):
+        itself when its last step is not after ``step``, else a prefix cut when first read."""
+        if not self._n:
+            return None
+        facts = self.facts
+        if facts.first_step > step:
+            return None
+        if facts.last_step <= step:
+            return self
+        return _Prefix(self, step)
+
+    def non_finite_facts(self) -> tuple[int, tuple[int, float] | None]:
+        """How many values are NaN/±inf and the (step, value) of the first."""
+        facts = self.facts
+        return facts.non_finite, facts.first_non_finite
+
+
+#: The float32 machine epsilon: two values this close (relative) are one logged float32.
+F32_EPS = float(np.finfo(np.float32).eps)
+
+
+def same_value(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise: equal within float32 rounding (NaN equals NaN, inf equals inf)."""
+    with np.errstate(invalid="ignore"):
+        close = np.abs(a - b) <= F32_EPS * np.maximum(np.abs(a), np.abs(b))
+    return (a == b) | close | (np.isnan(a) & np.isnan(b))
+
+
+class _Prefix(ScalarColumns):
+    """A resolved column's points at steps <= ``step``, sliced (``searchsorted``) when first
+    read. Its length and facts are known without reading when the column holds every step from
+    its first to its last (then the cut is at a known position); whether it holds a non-finite
+    value is known from the column's facts whenever the first one is after ``step``."""
+
+    __slots__ = ("_base", "_step")
+
+    def __init__(self, base: ScalarColumns, step: int) -> None:
+        self._base, self._step = base, step
+        self._arrays, self._loader, self._facts = None, None, None
+        facts = base.facts
+        self._n = -1
+        if facts.increasing and facts.last_step - facts.first_step == facts.n - 1:
+            self._n = step - facts.first_step + 1
+            if not self._has_non_finite():
+                self._facts = ColumnFacts(self._n, True, facts.first_step, step)
+
+    def _has_non_finite(self) -> bool:
+        first = self._base.facts.first_non_finite
+        return first is not None and first[0] <= self._step
+
+    def _load(self) -> Arrays:
+        arrays = self._arrays
+        if arrays is None:
+            steps, values, walls = self._base._load()
+            k = int(np.searchsorted(steps, self._step, side="right"))
+            arrays = self._arrays = (steps[:k], values[:k], walls[:k])
+            self._n = k
+        return arrays
+
+    def __len__(self) -> int:
+        if self._n < 0:
+            self._load()
+        return self._n
+
+    def non_finite_facts(self) -> tuple[int, tuple[int, float] | None]:
+        if not self._has_non_finite():
+            return 0, None
+        return super().non_finite_facts()
+
+    def __reduce__(self) -> tuple:
+        return (_Prefix, (self._base, self._step))
 
 
 @dataclass(frozen=True)
@@ -240,47 +325,8 @@ class _Chain:
         )
 
 
-_EMPTY_STEPS = np.empty(0, dtype=np.int64)
+NO_STEPS = np.empty(0, dtype=np.int64)
+NO_STEPS.setflags(write=False)
 _EMPTY_VALUES = np.empty(0, dtype=np.float64)
-EMPTY = ScalarColumns(_EMPTY_STEPS, _EMPTY_VALUES, _EMPTY_VALUES)
-
-
-@dataclass
-class RunData:
-    """A loaded run as stored: resolved columns by tag (sorted by step, one point a step) and
-    what the loader saw. Build one from points in write order with :meth:`from_writes`."""
-
-    name: str
-    path: str
-    columns: dict[str, ScalarColumns]
-    source: str = "tfevents"
-    files: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    rewritten: dict[str, int] = field(default_factory=dict)
-    config: Mapping[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_writes(
-        cls, name: str, path: str, writes: Mapping[str, Iterable[ScalarColumns]], **kwargs: Any
-    ) -> RunData:
-        """Build a run from each tag's columns in write order: the latest write of a step wins."""
-        columns: dict[str, ScalarColumns] = {}
-        rewritten: dict[str, int] = {}
-        grouped: dict[str, list[ScalarColumns]] = {}
-        for tag, parts in writes.items():
-            grouped.setdefault(normalise_tag(tag), []).extend(parts)
-        for tag, parts in grouped.items():
-            joined = parts[0] if len(parts) == 1 else ScalarColumns.concat(parts)
-            resolved, count = joined.resolve()
-            columns[tag] = resolved
-            if count:
-                rewritten[tag] = count
-        return cls(name=name, path=path, columns=columns, rewritten=rewritten, **kwargs)
-
-    @property
-    def points(self) -> int:
-        """How many (tag, step) points the run holds after deduplication."""
-        return sum(len(c) for c in self.columns.values())
-
-    def renamed(self, name: str) -> RunData:
-        return replace(self, name=name)
+_EMPTY_VALUES.setflags(write=False)
+EMPTY = ScalarColumns(NO_STEPS, _EMPTY_VALUES, _EMPTY_VALUES)

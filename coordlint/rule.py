@@ -98,6 +98,8 @@ class Rule:
     plugin: str = ""
     #: The params ``check`` takes as keyword arguments; ``None``: it takes one ``params`` dict.
     takes: tuple[str, ...] | None = None
+    #: Sees a gated checkpoint's whole run, not the run as of the checkpoint's step.
+    whole_run: bool = False
 
     @property
     def doc(self) -> str:
@@ -166,9 +168,18 @@ def rule(
     severity: str | Severity = "warning",
     params: Mapping[str, Any] | None = None,
     scope: Literal["run", "runs"] = "run",
+    whole_run: bool = False,
 ) -> Callable[[Callable[..., Iterable[Finding] | None]], Rule]:
     """Declare a rule. ``params`` are its defaults (config may override each, with the same
-    type); the function receives those it names as keyword arguments (see the module doc)."""
+    type); the function receives those it names as keyword arguments (see the module doc).
+
+    When a checkpoint is gated, every rule sees the run as of the checkpoint's step (its points
+    at steps <= N), so a rule is checkpoint-aware with no code of its own. A rule that must
+    compare the checkpoint with what came after it ("is there a better checkpoint to ship?")
+    declares ``whole_run=True``: it then sees every point, and ``run.checkpoint`` says which
+    step is gated. The declaration is checked once, by the engine, instead of a per-call
+    escape hatch a rule could reach for halfway through and mix two views of one run.
+    """
     if not CODE_PATTERN.match(code):
         raise ValueError(f"rule code {code!r} must be 1-3 capital letters and 3 digits, e.g. TM001")
     if not re.match(r"^[a-z][a-z0-9-]*$", name):
@@ -180,7 +191,9 @@ def rule(
     def decorate(func: Callable[..., Iterable[Finding] | None]) -> Rule:
         declared = dict(params or {})
         takes = _signature_params(code, func, declared)
-        return Rule(code, name, func, level, declared, scope, takes=takes)
+        return Rule(
+            code, name, func, level, declared, scope, takes=takes, whole_run=whole_run
+        )
 
     return decorate
 

@@ -1,6 +1,6 @@
 """The run as rules see it: :class:`Run`, the one object a rule reads.
 
-A ``Run`` is a face over the loader's storage (:class:`coordlint.columns.RunData`): a rule sees
+A ``Run`` is a face over the loader's storage (:class:`coordlint.rundata.RunData`): a rule sees
 the run's name, path, config, tags and series, and what the loader saw (the files read, the
 damage found, the steps written twice). Every read goes through this face, so the engine knows
 which tags a rule asked for (and can call it *not applicable* when the run lacks all of them).
@@ -18,24 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coordlint.columns import EMPTY, Problem, RunData, ScalarColumns
+from coordlint.columns import EMPTY, Problem, ScalarColumns
 from coordlint.runconfig import RunConfig
+from coordlint.rundata import Checkpoint, RunData
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["Checkpoint", "NonFinite", "Run"]
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """The checkpoint a gated run is judged as of: its directory, step, and how the step was
-    found (``name``, ``trainer_state``, ``--step``, ``config``)."""
-
-    path: str
-    step: int
-    step_source: str
-    merged: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,9 +45,14 @@ class NonFinite:
 
 
 class Run:
-    """A training run as rules see it: series by tag, the config, and what the loader saw."""
+    """A training run as rules see it: series by tag, the config, and what the loader saw.
 
-    __slots__ = ("_aliases", "_asked", "_data", "checkpoint", "references")
+    A gated checkpoint's run shows its points at steps <= the checkpoint's step only (an eval
+    logged at that step counts, one logged after it does not), to every rule, unless the rule
+    was declared with ``whole_run=True`` (it then sees every point, and ``run.checkpoint``).
+    """
+
+    __slots__ = ("_aliases", "_asked", "_data", "_lacking", "_whole", "checkpoint", "references")
 
     def __init__(
         self,
@@ -68,9 +63,14 @@ class Run:
         references: Sequence[Any] = (),
         asked: list[str] | None = None,
     ) -> None:
-        self._data = data
+        """A face over ``data`` (the whole run); ``checkpoint`` (default: the data's own)
+        makes it the run as of the checkpoint's step."""
+        checkpoint = checkpoint or data.checkpoint
+        self._whole = data
+        self._data = data if checkpoint is None else data.as_of(checkpoint.step)
         self._aliases: Mapping[str, Sequence[str]] = tag_aliases or {}
         self._asked = asked
+        self._lacking: dict[str, tuple[str, ...]] = {}
         #: The checkpoint this run is judged as of, or ``None`` for a whole run.
         self.checkpoint = checkpoint
         #: Reference runs the team trusts, to compare against (see ``check --reference``).
@@ -130,17 +130,18 @@ class Run:
         return _owned_series(columns.wall_times, columns.steps, tag)
 
     def last_step(self, tag: str) -> int | None:
-        """The last step ``tag`` was logged at (``None`` when absent), without reading it."""
+        """The last step ``tag`` was logged at (``None`` when absent), without reading it
+        (except for a gated run's tag that goes on past the checkpoint: its cut is read)."""
         columns = self._columns(tag)
         return columns.facts.last_step if len(columns) else None
 
     def non_finite(self, tag: str) -> NonFinite | None:
         """``tag``'s NaN/±inf values (``None`` when it has none), without reading its arrays."""
-        facts = self._columns(tag).facts
-        if not facts.non_finite or facts.first_non_finite is None:
+        count, first = self._columns(tag).non_finite_facts()
+        if not count or first is None:
             return None
-        step, value = facts.first_non_finite
-        return NonFinite(facts.non_finite, step, value)
+        step, value = first
+        return NonFinite(count, step, value)
 
     # -- what the loader saw --------------------------------------------------------------
     @property
@@ -160,7 +161,8 @@ class Run:
 
     @property
     def rewritten(self) -> Mapping[str, int]:
-        """Per tag, how many steps were written again with another value (latest write kept)."""
+        """Per tag, how many writes changed an already written step's value (the latest write
+        is kept; a step written again with the same value is one point, not a rewrite)."""
         return dict(self._data.rewritten)
 
     @property
@@ -168,16 +170,36 @@ class Run:
         """How many (tag, step) points the run holds after deduplication."""
         return self._data.points
 
-    def _for_rule(self, asked: list[str] | None) -> Run:
+    @property
+    def kept_checkpoints(self) -> tuple[Checkpoint, ...]:
+        """The saved models found beside the run's logs (``checkpoint-N/``, and merged models
+        such as ``checkpoint-N-merged/``), by step: what is still there to evaluate or ship."""
+        return self._whole.kept_checkpoints
+
+    @property
+    def lacks(self) -> Mapping[str, tuple[str, ...]]:
+        """Per rule code, the tags it asked for when it was not applicable here because the run
+        logs none of them. Filled in by the engine once the run's own rules have run, so only
+        rules over all runs (``scope="runs"``) see it filled."""
+        return dict(self._lacking)
+
+    def _for_rule(self, asked: list[str] | None, *, whole: bool = False) -> Run:
         """A fresh face over the same data for one rule (the engine's): it records the tags the
-        rule asks for in ``asked``, and whatever the rule does to it stays with it."""
-        return Run(
-            self._data,
-            tag_aliases=self._aliases,
-            checkpoint=self.checkpoint,
-            references=self.references,
-            asked=asked,
-        )
+        rule asks for in ``asked``, and whatever the rule does to it stays with it. ``whole``:
+        the whole run even when it is gated as of a checkpoint."""
+        face = Run.__new__(Run)
+        face._whole = self._whole
+        face._data = self._whole if whole else self._data
+        face._aliases = self._aliases
+        face._asked = asked
+        face._lacking = self._lacking
+        face.checkpoint = self.checkpoint
+        face.references = self.references
+        return face
+
+    def _lacked(self, code: str, tags: Sequence[str]) -> None:
+        """Record (the engine's) that rule ``code`` was not applicable for lack of ``tags``."""
+        self._lacking[code] = tuple(dict.fromkeys(tags))
 
     def _columns(self, tag: str) -> ScalarColumns:
         if self._asked is not None:

@@ -76,6 +76,19 @@ class RunConfig(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"RunConfig({len(self)} keys from {', '.join(self.sources) or 'no file'})"
 
+    @classmethod
+    def layered(cls, configs: Sequence[Mapping[str, Any]]) -> RunConfig:
+        """One config over several, in priority order (a resumed run's latest part first)."""
+        docs: list[Mapping[str, Any]] = []
+        sources: list[str] = []
+        for config in configs:
+            if isinstance(config, RunConfig):
+                docs.extend(config._docs)
+                sources.extend(config.sources)
+            elif config:
+                docs.append(config)
+        return cls(docs, sources)
+
     def without(self, keys: Sequence[str]) -> RunConfig:
         """This config with ``keys`` hidden (a value of the wrong type, say)."""
         if not keys:

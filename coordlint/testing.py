@@ -18,10 +18,11 @@ import numpy as np
 from coordlint.check import engine
 from coordlint.check.config import Settings
 from coordlint.check.plugins import load_plugins
-from coordlint.columns import RunData, ScalarColumns
+from coordlint.columns import ScalarColumns
 from coordlint.execution.collect import load_path
 from coordlint.rule import Finding, Rule
 from coordlint.run import Run
+from coordlint.rundata import RunData
 
 if TYPE_CHECKING:
     import pandas as pd

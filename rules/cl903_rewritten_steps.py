@@ -1,15 +1,19 @@
-"""Some steps were written more than once; the latest write of each was kept.
+"""Some steps were written again with another value; the latest write of each was kept.
 
 ## What it does
-Counts the (tag, step) points that were written again: a run resumed after a crash, a re-run
-into the same directory, or a step counter that went backwards.
+Counts the writes that changed the value of a (tag, step) already written: a run resumed after
+a crash, a re-run into the same directory, or a step counter that went backwards. A step
+written again with the same value (within float32 rounding) is one point, not a rewrite: HF
+and ms-swift repeat ``epoch`` in an eval row at the train row's step, and an eval row's copy of
+the train side's bookkeeping (``memory(GiB)``, ``train_speed(iter/s)``, ...) is not read as a
+point where the train row logged it.
 
 ## Why it matters
 Usually harmless, but a curve that mixes two attempts may not be the run you think it is: check
 that the resumed part continued from the right checkpoint.
 
 ## Data
-``count`` (rewritten points), ``tags`` (how many tags were affected).
+``count`` (writes that changed a value), ``tags`` (how many tags were affected).
 
 ## Example
 ``run CL903 [info] 20 points were rewritten in 2 tags (first: train/loss); the latest write

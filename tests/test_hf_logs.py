@@ -120,8 +120,8 @@ def test_a_line_that_is_not_json_is_reported_with_its_number(tmp_path):
 
 
 def test_resumed_run_appends_rewritten_steps(tmp_path):
-    from coordlint.columns import RunData
     from coordlint.run import Run
+    from coordlint.rundata import RunData
 
     rows = [
         {"loss": v, "global_step/max_steps": f"{s}/40"}
@@ -229,3 +229,63 @@ def test_real_hf_trainer_state(shared):
     evals = [h["step"] for h in history if "eval_loss" in h]
     assert len(evals) == 18 and log.writes["eval/loss"][0].steps.tolist() == evals
     assert len(log.writes["train/loss"][0]) == sum("loss" in h for h in history)
+
+
+def test_eval_rows_repeating_train_bookkeeping_are_not_rewrites(tmp_path):
+    from coordlint.run import Run
+    from coordlint.rundata import RunData
+
+    rows = [
+        {"loss": 2.0, "epoch": 0.5, "memory(GiB)": 16.5, "train_speed(iter/s)": 0.198,
+         "global_step/max_steps": "100/200", "elapsed_time": "8m"},
+        # ms-swift 3.x copies the train side's keys into the eval row, train_speed recomputed
+        {"eval_loss": 1.5, "epoch": 0.5, "memory(GiB)": 16.5, "train_speed(iter/s)": 0.153,
+         "global_step/max_steps": "100/200", "elapsed_time": "10m"},
+        {"loss": 1.0, "epoch": 1.0, "memory(GiB)": 16.6, "train_speed(iter/s)": 0.2,
+         "global_step/max_steps": "200/200"},
+        # an eval at a step with no train row keeps its epoch: nothing else logged it
+        {"eval_loss": 1.2, "epoch": 1.0, "train_speed(iter/s)": 0.15,
+         "global_step/max_steps": "150/200"},
+    ]  # fmt: skip
+    log = read_logging_jsonl(jsonl(tmp_path / "logging.jsonl", rows))
+    run = Run(RunData.from_writes("r", str(tmp_path), log.writes))
+    assert run.rewritten == {}
+    assert run.series("train/train_speed(iter/s)").to_dict() == {100: 0.198, 150: 0.15, 200: 0.2}
+    assert run.series("train/epoch").to_dict() == {100: 0.5, 150: 1.0, 200: 1.0}
+
+
+def test_hf_eval_rows_repeat_epoch_with_the_same_value(tmp_path):
+    from coordlint.run import Run
+    from coordlint.rundata import RunData
+
+    history = [
+        {"epoch": 0.16, "loss": 0.12, "step": 50},
+        {"epoch": 0.16, "eval_loss": 0.05, "step": 50},
+        {"epoch": 0.32, "loss": 0.10, "step": 100},
+        {"epoch": 0.32, "loss": 0.11, "step": 100},  # a train value written again, changed
+    ]
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps({"log_history": history}))
+    run = Run(RunData.from_writes("r", str(tmp_path), read_trainer_state(path).writes))
+    assert run.rewritten == {"train/loss": 1}  # the real rewrite still counts
+    assert run.series("train/epoch").to_dict() == {50: 0.16, 100: 0.32}
+
+
+def _cl903(*paths: Path) -> dict[str, dict]:
+    from click.testing import CliRunner
+
+    from coordlint.cli import cli
+
+    args = ["check", "--isolated", "--no-cache", "--select", "CL903", "-f", "json"]
+    result = CliRunner().invoke(cli, [*args, *map(str, paths)])
+    assert result.exit_code == 0, result.output
+    return {f["run"]: f for f in json.loads(result.stdout)["findings"]}
+
+
+def test_no_cl903_on_the_real_logs_but_on_the_real_rewrites(shared):
+    assert _cl903(shared / "reallogs") == {}
+    llama_factory = shared / "realruns" / "ramrow__Finetune_research_RPI2025" / "results"
+    assert _cl903(llama_factory / "llamafactory") == {}
+    duplicates = _cl903(shared / "realruns" / "janosh__tensorboard-reducer" / "tests" / "runs")
+    assert len(duplicates) == 3
+    assert all(f["data"] == {"count": 20, "tags": 2} for f in duplicates.values())

@@ -20,7 +20,6 @@ from coordlint.cli import cli
 REPO = Path(__file__).resolve().parents[1]
 RUNS = REPO / "examples" / "runs"
 NAMES = ["soft_ce_only", "pure_ce_only", "soft_ce_hard_ce_mixed"]
-REALRUNS = REPO / ".." / "shared" / "realruns"
 COORD_CODE = re.compile(r"^CL[1-5]\d\d$")
 
 
@@ -105,15 +104,9 @@ def test_together_cl501_on_pure_ce_only(together, each):
         assert set(together[name]) - {"CL501"} == set(each[name])
 
 
-def real_run_dirs() -> list[Path]:
-    if not REALRUNS.is_dir():
-        return []
-    return sorted(p for p in REALRUNS.iterdir() if p.is_dir())
-
-
-@pytest.mark.skipif(not real_run_dirs(), reason="shared/realruns not available")
-def test_no_coord_rule_fires_on_real_public_runs():
-    report = run_check(*(str(p) for p in real_run_dirs()))
+def test_no_coord_rule_fires_on_real_public_runs(shared):
+    real_run_dirs = sorted(p for p in (shared / "realruns").iterdir() if p.is_dir())
+    report = run_check(*(str(p) for p in real_run_dirs))
     assert len(report["runs"]) >= 10  # the real runs were discovered and loaded
     assert not any(t.startswith("eval/coord") for r in report["runs"] for t in r["tags"])
     coord = [f for f in report["findings"] if COORD_CODE.match(f["code"])]

@@ -18,10 +18,10 @@ import numpy as np
 from coordlint.check.config import Settings
 from coordlint.check.engine_findings import RULE_ERROR
 from coordlint.check.selection import enabled_codes
-from coordlint.columns import RunData
 from coordlint.report import Outcome, Report, Suppressed
 from coordlint.rule import Finding, NotApplicable, Rule, Severity
 from coordlint.run import Run
+from coordlint.rundata import RunData
 
 
 def select_rules(rules: Mapping[str, Rule], settings: Settings) -> list[Rule]:
@@ -105,16 +105,19 @@ def _check_one(
     rule: Rule, run: Run, params: dict[str, Any], settings: Settings, report: Report
 ) -> Outcome:
     asked: list[str] = []
+    face = run._for_rule(asked, whole=rule.whole_run)
     try:
-        found = list(rule.run_with(run._for_rule(asked), params) or ())
+        found = list(rule.run_with(face, params) or ())
     except NotApplicable as exc:
         return Outcome(run.name, rule.code, "skipped", reason=str(exc) or "not applicable")
     except Exception as exc:  # a broken rule must not stop the others
         return _rule_error(rule, run.name, exc, report)
-    if not found and asked and not any(run.logged_as(t) for t in asked):
-        return Outcome(run.name, rule.code, "skipped", reason=f"run lacks {', '.join(asked)}")
+    if not found and asked and not any(face.logged_as(t) for t in asked):
+        run._lacked(rule.code, asked)
+        lacked = ", ".join(dict.fromkeys(asked))
+        return Outcome(run.name, rule.code, "skipped", reason=f"run lacks {lacked}")
     try:
-        findings = [_stamp(f, rule, run.name, settings) for f in found]
+        findings = [_as_logged(_stamp(f, rule, run.name, settings), face) for f in found]
     except Exception as exc:
         return _rule_error(rule, run.name, exc, report)
     return _outcome(run.name, rule.code, findings, report)
@@ -124,14 +127,15 @@ def _check_runs(
     rule: Rule, runs: list[Run], params: dict[str, Any], settings: Settings, report: Report
 ) -> list[Outcome]:
     names = [r.name for r in runs]
+    faces = {r.name: r._for_rule(None, whole=rule.whole_run) for r in runs}
     try:
-        found = list(rule.run_with([r._for_rule(None) for r in runs], params) or ())
+        found = list(rule.run_with(list(faces.values()), params) or ())
         for f in found:
             if f.run not in names:
                 raise ValueError(
                     f"a scope='runs' finding must name one of the runs, got run={f.run!r}"
                 )
-        findings = [_stamp(f, rule, f.run or "", settings) for f in found]
+        findings = [_as_logged(_stamp(f, rule, f.run or "", settings), faces[f.run]) for f in found]
     except NotApplicable as exc:
         reason = str(exc) or "not applicable"
         return [Outcome(n, rule.code, "skipped", reason=reason) for n in names]
@@ -176,6 +180,17 @@ def _stamp(finding: Finding, rule: Rule, run: str, settings: Settings) -> Findin
         step=None if finding.step is None else int(finding.step),
         data=_flat_data(finding.data),
     )
+
+
+def _as_logged(finding: Finding, run: Run) -> Finding:
+    """A finding about a tag the run logs under an alias names the tag as the log spells it
+    (in ``tag``, the message and the evidence), so the user finds it in their own logs."""
+    tag = finding.tag
+    logged = run.logged_as(tag) if tag else None
+    if not tag or logged is None or logged == tag:
+        return finding
+    data = {k: logged if v == tag else v for k, v in finding.data.items()}
+    return replace(finding, tag=logged, message=finding.message.replace(tag, logged), data=data)
 
 
 def _flat_data(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,11 +12,11 @@ from coordlint.check import engine
 from coordlint.check.baseline import BaselineFilter
 from coordlint.check.config import FAIL_LEVELS, Settings, load_settings
 from coordlint.check.plugins import Plugins, load_plugins
-from coordlint.columns import RunData
 from coordlint.errors import ConfigError
 from coordlint.report import Report
 from coordlint.rule import Severity
 from coordlint.run import Run
+from coordlint.rundata import RunData
 
 __all__ = ["Selection", "Session", "Setup", "describe_settings", "split_codes"]
 

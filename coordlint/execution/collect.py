@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coordlint.columns import RunData
 from coordlint.execution.discover import discover
 from coordlint.execution.parallel import decode_thread_for, map_ordered, open_executor
 from coordlint.execution.progress import progress
 from coordlint.loading import RunSpec, load_run
 from coordlint.loading.cache import DEFAULT_MAX_SIZE, Cache
+from coordlint.rundata import RunData
 
 __all__ = ["LoadOptions", "collect_runs", "iter_runs", "load_path"]
 

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from coordlint.columns import ColumnFacts, RunData, ScalarColumns
+from coordlint.columns import ColumnFacts, ScalarColumns
+from coordlint.rundata import RunData
 
 _SHM = Path("/dev/shm")
 _DTYPES = (np.int64, np.float64, np.float64)  # steps, values, wall_times

@@ -23,6 +23,18 @@ from coordlint.columns import Problem, ScalarColumns
 _POSITION_KEYS = frozenset({"global_step/max_steps", "global_step", "step"})
 # A row holding any of these is the end-of-training record, not a metric row.
 _FINAL_ROW_KEYS = frozenset({"log_history", "last_model_checkpoint", "best_model_checkpoint"})
+# The train side's bookkeeping, which trainers copy into an eval row (ms-swift 3.x recomputes
+# train_speed there): at a step the train side also logged, the eval row's copy is not a point.
+BOOKKEEPING_KEYS = frozenset(
+    {
+        "epoch",
+        "memory(GiB)",
+        "train_speed(iter/s)",
+        "percentage",
+        "elapsed_time",
+        "remaining_time",
+    }
+)
 
 
 @dataclass
@@ -64,20 +76,33 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_eval_row(row: Mapping[str, Any]) -> bool:
+    return any(key.startswith(("eval_", "test_")) for key in row)
+
+
 def _points_from_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> LogPoints:
-    """(step, row) pairs → per-tag columns in write order."""
+    """(step, row) pairs → per-tag columns in write order. An eval row's copy of a bookkeeping
+    key (:data:`BOOKKEEPING_KEYS`) is left out where a train row logged that key at that step."""
+    rows = list(rows)
+    train_side = {
+        (key, step)
+        for step, row in rows
+        if not _is_eval_row(row)
+        for key in BOOKKEEPING_KEYS.intersection(row)
+    }
     steps: dict[str, list[int]] = {}
     values: dict[str, list[float]] = {}
-    count = 0
     for step, row in rows:
-        count += 1
+        copies = _is_eval_row(row)
         for key, value in row.items():
             if key in _POSITION_KEYS or not _numeric(value):
+                continue
+            if copies and (key, step) in train_side:
                 continue
             tag = hf_tag(key)
             steps.setdefault(tag, []).append(step)
             values.setdefault(tag, []).append(float(value))
-    out = LogPoints(rows=count)
+    out = LogPoints(rows=len(rows))
     for tag, tag_steps in steps.items():
         n = len(tag_steps)
         out.writes[tag] = [

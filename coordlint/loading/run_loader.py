@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from coordlint.columns import Problem, RunData, ScalarColumns, normalise_tag
+from coordlint.columns import Problem, ScalarColumns, normalise_tag
 from coordlint.loading.cache import Cache
 from coordlint.loading.file_loader import load_file
 from coordlint.loading.hf_logs import read_logging_jsonl, read_newest_trainer_state
 from coordlint.loading.run_config import load_run_config
 from coordlint.loading.spec import LOGGING_JSONL, TRAINER_STATE, RunSpec
+from coordlint.rundata import RunData
 
 __all__ = ["load_run"]
 

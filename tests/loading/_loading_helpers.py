@@ -14,7 +14,6 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.util import tensor_util
 
 REPO = Path(__file__).resolve().parents[2]
-REALRUNS = REPO.parent / "shared" / "realruns"
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 

@@ -10,14 +10,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _loading_helpers import REALRUNS, write_with_tensorboard
+from _loading_helpers import write_with_tensorboard
 
 
 @pytest.fixture
-def realruns() -> Path:
-    if not REALRUNS.is_dir():
-        pytest.skip(f"real event files not found at {REALRUNS}")
-    return REALRUNS
+def realruns(shared: Path) -> Path:
+    """The real public event files of ../shared/realruns (skips, as ``shared`` does)."""
+    return shared / "realruns"
 
 
 @pytest.fixture
