@@ -20,7 +20,7 @@ from typing import Any
 
 import coordlint
 from coordlint.check.session import Selection, Session, Setup
-from coordlint.execution.collect import LoadOptions, collect_runs, iter_runs
+from coordlint.execution.collect import LoadOptions, Targets, collect_runs, iter_runs
 from coordlint.loading.cache import default_cache_dir
 from coordlint.report import Report
 from coordlint.run import Run
@@ -58,15 +58,21 @@ def load(
     storage_options: Mapping[str, Any] | None = None,
     cache: bool | PathLike = False,
     tag_aliases: Mapping[str, Sequence[str]] | None = None,
+    step: int | None = None,
+    logs: PathLike | None = None,
 ) -> list[Run]:
-    """Every run under ``paths`` (event files, run directories, logdirs, URLs), loaded.
+    """Every run under ``paths`` (event files, run directories, logdirs, URLs, checkpoint
+    directories), loaded; named relative to the project root of the current directory.
 
     ``cache``: ``False`` reads everything afresh, ``True`` uses the user cache directory, a
-    path uses that directory. Raises :class:`coordlint.errors.InputError` for a path that does
-    not exist or holds no logs.
+    path uses that directory. ``step`` and ``logs`` gate runs as ``--step`` and ``--logs``
+    do. Raises :class:`coordlint.errors.InputError` for a path that does not exist or holds
+    no logs.
     """
     options = _load_options(jobs, executor, storage_options, cache)
-    return [Run(data, tag_aliases=tag_aliases) for data in collect_runs(_strs(paths), options)]
+    targets = Targets(logs=None if logs is None else Path(logs), step=step)
+    loaded = collect_runs(_strs(paths), options, targets=targets)
+    return [Run(data, tag_aliases=tag_aliases) for data in loaded]
 
 
 def check(
@@ -83,13 +89,16 @@ def check(
     executor: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
     cache: bool | PathLike = False,
+    step: int | None = None,
+    logs: PathLike | None = None,
 ) -> Report:
     """Check ``runs`` (paths, or runs from :func:`load`) and return the report.
 
     Selection and fail level work as on the command line (``select=["CL2"]``,
     ``fail_on="warning"``); the config file is found from the current directory up unless
-    ``config`` names one or ``isolated`` is set. ``report.failed`` / ``report.exit_code`` say
-    whether the check fails; ``report.to("json")`` renders it.
+    ``config`` names one or ``isolated`` is set. ``step`` and ``logs`` gate runs as
+    ``--step`` and ``--logs`` do. ``report.failed`` / ``report.exit_code`` say whether the
+    check fails; ``report.to("json")`` renders it.
     """
     setup = Setup(Path(config) if config is not None else None, isolated, tuple(plugins))
     selection = Selection(select, ignore, extend_select, extend_ignore, fail_on)
@@ -97,19 +106,22 @@ def check(
     for note in session.plugins.notes:
         warnings.warn(note, FutureWarning, stacklevel=2)
     options = _load_options(jobs, executor, storage_options, cache)
-    return session.check(_arriving(runs, options), coordlint.__version__)
+    targets = session.targets(None if logs is None else Path(logs), step)
+    return session.check(_arriving(runs, options, targets), coordlint.__version__)
 
 
-def _arriving(items: Sequence[PathLike | Run], options: LoadOptions) -> Iterator[RunData | Run]:
+def _arriving(
+    items: Sequence[PathLike | Run], options: LoadOptions, targets: Targets
+) -> Iterator[RunData | Run]:
     """The runs in argument order: given runs as they are, each path's runs as they load."""
     if not any(isinstance(i, Run) for i in items):
-        yield from iter_runs(_strs(items), options)  # type: ignore[arg-type]
+        yield from iter_runs(_strs(items), options, targets=targets)  # type: ignore[arg-type]
         return
     for item in items:
         if isinstance(item, Run):
             yield item
         else:
-            yield from iter_runs([str(item)], options)
+            yield from iter_runs([str(item)], options, targets=targets)
 
 
 def _strs(paths: Iterable[PathLike]) -> list[str]:

@@ -45,6 +45,9 @@ class Report:
     fail_on: Severity | None = Severity.ERROR
     version: str = ""
     color: bool = False
+    #: How much text output says: -1 only what fails (``-q``), 0 findings, 1 also every
+    #: (run, rule) that was not applicable and why (``-v``).
+    verbosity: int = 0
     tracebacks: dict[int, str] = field(default_factory=dict)  # id(finding) -> traceback text
     suppressed: list[Suppressed] = field(default_factory=list)
     #: The output formats available to :meth:`to` (set by the check that made the report).

@@ -9,6 +9,7 @@ the real engine (:func:`check`). Use the fixtures from a ``conftest.py`` with::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -19,7 +20,7 @@ from coordlint.check import engine
 from coordlint.check.config import Settings
 from coordlint.check.plugins import load_plugins
 from coordlint.columns import ScalarColumns
-from coordlint.execution.collect import load_path
+from coordlint.execution.collect import Targets, load_path
 from coordlint.rule import Finding, Rule
 from coordlint.run import Run
 from coordlint.rundata import RunData
@@ -108,8 +109,11 @@ def write_events(
 
 
 def load(path: str | Path) -> Run:
-    """Load the single run at ``path`` with the real loader."""
-    runs = load_path(path)
+    """Load the single run at ``path`` with the real loader. The run is named as if the
+    project were the directory above it (its name is its directory's name), wherever the test
+    runs from; a checkpoint directory is gated as of its step, as the CLI gates it."""
+    root = Path(os.path.abspath(path)).parent
+    runs = load_path(path, targets=Targets(root=root))
     if len(runs) != 1:
         raise ValueError(f"expected one run under {path}, found {len(runs)}")
     return Run(runs[0])

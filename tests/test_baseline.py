@@ -73,21 +73,23 @@ def test_ignore_with_reason_and_run_glob(tmp_path):
         write_events(tmp_path / "runs" / name, {"train/loss": {1: math.nan}})
     cfg = tmp_path / "coordlint.yaml"
     cfg.write_text(
-        "ignore:\n  - {code: CL902, runs: 'sweeps/*', reason: diverged on purpose (lr sweep)}\n"
+        "ignore:\n"
+        "  - {code: CL902, runs: 'runs/sweeps/*', reason: diverged on purpose (lr sweep)}\n"
     )
     result = CliRunner().invoke(
         cli, ["check", "--config", str(cfg), str(tmp_path / "runs"), "-f", "json"]
     )
     doc = json.loads(result.stdout)
-    assert [f["run"] for f in doc["findings"]] == ["main"]
+    assert [f["run"] for f in doc["findings"]] == ["runs/main"]  # relative to the config's dir
     (suppressed,) = doc["suppressed"]
-    assert suppressed["run"] == "sweeps/s1"
+    assert suppressed["run"] == "runs/sweeps/s1"
     assert suppressed["reason"] == "diverged on purpose (lr sweep)"
     settings = CliRunner().invoke(
         cli, ["check", "--config", str(cfg), "--show-settings", str(tmp_path / "runs")]
     )
     assert settings.exit_code == 0
-    assert "ignored: CL902 on runs 'sweeps/*': diverged on purpose (lr sweep)" in settings.output
+    expected = "ignored: CL902 on runs 'runs/sweeps/*': diverged on purpose (lr sweep)"
+    assert expected in settings.output
 
 
 def test_ignore_entry_needs_a_reason(tmp_path):

@@ -184,11 +184,14 @@ def test_junit_skips_rules_a_run_cannot_apply_to(tmp_path):
     assert cl.__version__
 
 
-def test_logdir_finds_every_run_and_names_them_relative(tmp_path):
+def test_logdir_finds_every_run_and_names_them_relative_to_the_project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no config, no git work tree: the current directory is the root
     write_events(tmp_path / "tb" / "stage1" / "a", {"x": {1: 1.0}})
     write_events(tmp_path / "tb" / "stage1" / "b c", {"x": {1: 1.0}})
-    result = invoke(str(tmp_path / "tb"), "-f", "json")
-    assert [r["name"] for r in json.loads(result.stdout)["runs"]] == ["stage1/a", "stage1/b c"]
+    expected = ["tb/stage1/a", "tb/stage1/b c"]
+    for argument in (str(tmp_path / "tb"), "tb/stage1", "tb/stage1/../stage1"):
+        result = invoke(argument, "-f", "json")
+        assert [r["name"] for r in json.loads(result.stdout)["runs"]] == expected
 
 
 def test_color_only_when_asked_and_never_with_no_color(nan_run):
@@ -248,7 +251,8 @@ def test_real_process_exit_codes_and_streams(nan_run, tmp_path):
     assert missing.stderr.strip().count("\n") == 0 and "does not exist" in missing.stderr
 
 
-def test_summary_command_prints_the_table_in_each_format():
+def test_summary_command_prints_the_table_in_each_format(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples are outside this project: named by their dirs
     examples = sorted(
         str(p) for p in (Path(__file__).resolve().parents[1] / "examples" / "runs").iterdir()
     )

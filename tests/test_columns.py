@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from coordlint.columns import ColumnFacts, ScalarColumns
-from coordlint.rundata import RunData
 from coordlint.runconfig import RunConfig
+from coordlint.rundata import RunData
 
 
 def columns(steps, values) -> ScalarColumns:

@@ -101,7 +101,7 @@ RESOLVED = {
 def swift_output(tmp_path) -> Path:
     """An ms-swift output directory: logging.jsonl, runs/ with event files, two checkpoints
     with trainer_state.json, and the resolved config."""
-    out = tmp_path / "output" / "stage1" / "v0-20260226"
+    out = tmp_path / "output" / "stage1" / "v0-20260226-101010"
     write_jsonl(out, "3x")
     write_events(out / "runs", {k: v for k, v in scalars().items() if k.startswith("eval/")})
     for step, history in ((200, 3), (400, 5)):
@@ -118,7 +118,7 @@ def test_output_dir_uses_every_source_and_says_which(swift_output):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     (run,) = doc["runs"]
-    assert run["name"] == "v0-20260226"
+    assert run["name"] == "stage1/v0-20260226-101010"  # a version dir is named with its experiment
     assert run["source"] == "tfevents+logging.jsonl+trainer_state.json"
     files = [Path(f).relative_to(swift_output).as_posix() for f in run["files"]]
     assert files[0].startswith("runs/events.out.tfevents.")
@@ -140,7 +140,8 @@ def test_output_dir_found_from_a_parent_logdir(swift_output):
         cli, ["check", "--isolated", str(swift_output.parents[1]), "-f", "json"]
     )
     doc = json.loads(result.stdout)
-    assert [r["name"] for r in doc["runs"]] == ["stage1/v0-20260226"]  # runs/ is not its own run
+    # runs/ is not its own run, and the name does not depend on the argument
+    assert [r["name"] for r in doc["runs"]] == ["stage1/v0-20260226-101010"]
 
 
 def test_a_config_that_does_not_parse_is_cl901(swift_output):
@@ -175,6 +176,6 @@ def test_realruns_hparam_parent_and_child_are_both_runs(shared):
     )
     result = CliRunner().invoke(cli, ["check", "--isolated", str(hparams), "-f", "json"])
     runs = {r["name"]: r for r in json.loads(result.stdout)["runs"]}
-    assert set(runs) == {"hparam_tuning", "Experiment 0_adam_200_0.2"}
+    assert set(runs) == {"hparam_tuning", "Experiment 0_adam_200_0.2"}  # outside the project
     assert runs["Experiment 0_adam_200_0.2"]["points"] == 30001
     assert runs["hparam_tuning"]["points"] == 0

@@ -19,6 +19,7 @@ import yaml
 from coordlint.check.engine_findings import refuse_engine_code
 from coordlint.check.selection import ALL, validate_entries
 from coordlint.errors import ConfigError
+from coordlint.execution.checkpoints import CheckpointEntry
 from coordlint.rule import Rule, Severity
 
 if sys.version_info >= (3, 11):
@@ -59,6 +60,8 @@ class Settings:
     tag_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: list[str] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
+    #: ``checkpoints:`` entries: where the logs of matching checkpoint directories are.
+    checkpoints: list[CheckpointEntry] = field(default_factory=list)
     path: Path | None = None
     lines: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
 
@@ -226,6 +229,27 @@ def _suppression(settings: Settings, entry: dict[str, Any], key: str) -> Suppres
     return Suppression(entry["code"].strip().upper(), runs, entry["reason"].strip())
 
 
+def _checkpoint_entry(settings: Settings, entry: Any, index: int) -> CheckpointEntry:
+    """``{path: GLOB, logs: PATH, step: N}`` (step optional); paths relative to the config."""
+    where = settings.where("checkpoints")
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: entry {index} must be a mapping {{path: GLOB, logs: PATH}}")
+    unknown = set(entry) - {"path", "logs", "step"}
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown field {sorted(unknown)[0]!r} in entry {index} "
+            "(fields: path, logs, step)"
+        )
+    for name in ("path", "logs"):
+        if not isinstance(entry.get(name), str) or not entry[name].strip():
+            raise ConfigError(f"{where}: entry {index} needs a {name!r} string")
+    step = entry.get("step")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+        raise ConfigError(f"{where}: entry {index}: step must be a whole number, got {step!r}")
+    base = settings.path.parent.absolute() if settings.path is not None else Path.cwd()
+    return CheckpointEntry(str(base / entry["path"]), base / entry["logs"], step)
+
+
 def _plugin_spec(settings: Settings, spec: str) -> str:
     """A plugin file named in config is relative to the config file, not the current directory."""
     if settings.path is not None and spec.endswith(".py") and not Path(spec).is_absolute():
@@ -264,8 +288,11 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
                 s.tag_aliases[str(tag)] = tuple(str(a) for a in aliases)
         elif key == "plugins":
             s.plugins = [_plugin_spec(s, str(p)) for p in _expect(s, value, list, key)]
+        elif key == "checkpoints":
+            entries = _expect(s, value, list, key)
+            s.checkpoints = [_checkpoint_entry(s, e, i) for i, e in enumerate(entries)]
         else:
             known = "select, ignore, extend-select, extend-ignore, fail-on, severity, params, "
-            known += "tag-aliases, plugins"
+            known += "tag-aliases, plugins, checkpoints"
             raise ConfigError(f"{s.where(key)}: unknown key {key!r} (known keys: {known})")
     return s

@@ -13,6 +13,8 @@ from coordlint.check.baseline import BaselineFilter
 from coordlint.check.config import FAIL_LEVELS, Settings, load_settings
 from coordlint.check.plugins import Plugins, load_plugins
 from coordlint.errors import ConfigError
+from coordlint.execution.naming import project_root
+from coordlint.execution.plan import Targets
 from coordlint.report import Report
 from coordlint.rule import Severity
 from coordlint.run import Run
@@ -86,6 +88,15 @@ class Session:
         settings.validate(self.plugins.rules)
         return self
 
+    def targets(self, logs: Path | None = None, step: int | None = None) -> Targets:
+        """What RUN arguments name in this invocation: runs are named relative to the project
+        root (the config file's directory, else the git work tree's root, else the current
+        directory); checkpoints are gated with ``logs``/``step`` (``--logs``/``--step``) and
+        the config's ``checkpoints:`` entries."""
+        settings = self.settings
+        root = project_root(settings.path)
+        return Targets(root, logs, step, tuple(settings.checkpoints))
+
     def baseline(self, baseline: BaselineFilter) -> None:
         """Report and fail only on findings ``baseline`` does not hold."""
         self.suppress.append(baseline)
@@ -120,4 +131,7 @@ def describe_settings(session: Session) -> str:
         lines.append(f"params: {code} " + ", ".join(f"{k}={v!r}" for k, v in params.items()))
     for tag, aliases in sorted(settings.tag_aliases.items()):
         lines.append(f"tag-alias: {tag} <- {', '.join(aliases)}")
+    for entry in settings.checkpoints:
+        step = "" if entry.step is None else f" at step {entry.step}"
+        lines.append(f"checkpoints: {entry.path} <- logs {entry.logs}{step}")
     return "\n".join(lines) + "\n"

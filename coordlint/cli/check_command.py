@@ -14,6 +14,8 @@ from coordlint.check.baseline import write_baseline as write_baseline_file
 from coordlint.check.session import Selection, Setup, describe_settings
 from coordlint.cli.options import (
     CliState,
+    Gating,
+    gate_options,
     load_options,
     open_session,
     selection_options,
@@ -21,6 +23,7 @@ from coordlint.cli.options import (
 )
 from coordlint.errors import InputError
 from coordlint.execution.collect import LoadOptions, iter_runs
+from coordlint.formatters.text_format import summary_line
 
 __all__ = ["check", "want_color"]
 
@@ -74,6 +77,19 @@ def want_color(choice: str) -> bool:
 @click.option(
     "--show-settings", is_flag=True, help="Print the effective settings and ignore reasons; exit."
 )
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Text output also lists every (run, rule) that was not applicable, and why.",
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Text output lists only findings at or above the fail level, and the summary.",
+)
+@gate_options
 @load_options()
 @setup_options
 @click.pass_obj
@@ -87,11 +103,17 @@ def check(
     baseline: Path | None,
     write_baseline: Path | None,
     show_settings: bool,
+    verbose: bool,
+    quiet: bool,
+    gating: Gating,
     selection: Selection,
     load: LoadOptions,
     setup: Setup,
 ) -> int:
-    """Check each RUN (an event file, a run directory, or a logdir of runs)."""
+    """Check each RUN (an event file, a run directory, a logdir of runs, or a checkpoint or
+    merged-model directory, judged as of its step)."""
+    if verbose and quiet:
+        raise click.UsageError("--verbose and --quiet exclude each other")
     session = open_session(setup).select(selection)
     formatter = session.plugins.formatters.get(output_format)
     if formatter is None:
@@ -106,7 +128,9 @@ def check(
     if baseline_filter is not None:
         session.baseline(baseline_filter)
     # Rules run on each run as it arrives, while worker processes (--jobs) load the next ones.
-    report = session.check(iter_runs(runs, load, label="checking runs"), coordlint.__version__)
+    targets = session.targets(gating.logs, gating.step)
+    arriving = iter_runs(runs, load, label="checking runs", targets=targets)
+    report = session.check(arriving, coordlint.__version__)
     if write_baseline is not None:
         entries = write_baseline_file(write_baseline, report.findings, coordlint.__version__)
         click.echo(f"coordlint: wrote {entries} baseline entries to {write_baseline}", err=True)
@@ -116,6 +140,7 @@ def check(
     if not state.debug:
         report.tracebacks.clear()
     report.color = output is None and want_color(color)
+    report.verbosity = 1 if verbose else (-1 if quiet else 0)
     text = formatter(report)
     if output is None:
         click.echo(text, nl=False, color=report.color)
@@ -124,6 +149,9 @@ def check(
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise InputError(f"cannot write report to {output}: {exc.strerror or exc}") from exc
+        verdict = "failed" if report.failed else "passed"
+        line = f"coordlint: {summary_line(report, color=False)} Check {verdict}; report in {output}"
+        click.echo(line, err=True)
     return 0 if exit_zero else report.exit_code
 
 

@@ -23,7 +23,9 @@ from coordlint.loading.remote import parse_storage_options
 
 __all__ = [
     "CliState",
+    "Gating",
     "debug_option",
+    "gate_options",
     "load_options",
     "open_session",
     "selection_options",
@@ -153,6 +155,33 @@ def selection_options(func: F) -> F:
         return Selection(**values)
 
     return _group(options, build, "selection", keys)(func)
+
+
+@dataclass(frozen=True)
+class Gating:
+    """``--logs`` and ``--step``: how checkpoint RUNs are gated (see ``Session.targets``)."""
+
+    logs: Path | None = None
+    step: int | None = None
+
+
+def gate_options(func: F) -> F:
+    """``--logs PATH`` and ``--step N`` → ``gating``."""
+    options = [
+        click.option(
+            "--logs",
+            type=click.Path(path_type=Path),
+            help="Where a checkpoint RUN's logs are (a run directory or log file), when they "
+            "are not beside it and its args.json does not lead to them.",
+        ),
+        click.option(
+            "--step",
+            type=click.IntRange(min=0),
+            help="Judge each RUN as of step N: a checkpoint whose name and trainer_state.json "
+            "do not give its step, or a plain run as it was at step N.",
+        ),
+    ]
+    return _group(options, Gating, "gating", ["logs", "step"])(func)
 
 
 def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:

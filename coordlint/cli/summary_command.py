@@ -29,7 +29,8 @@ def summary_command(runs: tuple[str, ...], fmt: str, load: LoadOptions, setup: S
     """End-of-training table: each run's last eval value of every coord metric."""
     session = open_session(setup)
     aliases = session.settings.tag_aliases
-    loaded = [Run(data, tag_aliases=aliases) for data in collect_runs(runs, load)]
+    loaded = collect_runs(runs, load, targets=session.targets())
+    loaded = [Run(data, tag_aliases=aliases) for data in loaded]
     table = summary.summary_table(loaded, session.plugins.summary_columns)
     click.echo(summary.format_summary(table, fmt), nl=False)
     return 0

@@ -85,10 +85,12 @@ def watch_command(
     click.echo(
         f"coordlint: watching {', '.join(runs)} every {interval:g}s (Ctrl-C to stop)", err=True
     )
+    targets = session.targets()
     with open_executor(load.executor, load.jobs) as executor:
 
         def check_once() -> Report:
-            return session.check(collect_runs(runs, load, executor), coordlint.__version__)
+            loaded = collect_runs(runs, load, executor, targets=targets)
+            return session.check(loaded, coordlint.__version__)
 
         result = watch_loop(
             check_once, emit, interval=interval, iterations=max_checks, on_error=on_error

@@ -1,30 +1,32 @@
-"""RUN arguments → loaded runs: discover each argument, load every run once, in order.
+"""RUN arguments → loaded runs: plan each argument, load every run once, in order.
 
 This is the loading half of a check, shared by ``check``, ``watch`` and ``summary``: where runs
 load (``--jobs``/``--executor``, see :mod:`coordlint.execution.parallel`), whether the
 event-file cache is used, and the storage options of remote logdirs all come in as
-:class:`LoadOptions`.
+:class:`LoadOptions`; what the arguments name (the project root of run names, checkpoints to
+gate) as :class:`~coordlint.execution.plan.Targets`. A resumed run's parts load like any run
+and are joined here (:mod:`coordlint.execution.lineage`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections import Counter
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coordlint.execution.discover import discover
 from coordlint.execution.parallel import decode_thread_for, map_ordered, open_executor
+from coordlint.execution.plan import Targets, plan
 from coordlint.execution.progress import progress
 from coordlint.loading import RunSpec, load_run
 from coordlint.loading.cache import DEFAULT_MAX_SIZE, Cache
 from coordlint.rundata import RunData
 
-__all__ = ["LoadOptions", "collect_runs", "iter_runs", "load_path"]
+__all__ = ["LoadOptions", "Targets", "collect_runs", "iter_runs", "load_path"]
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,14 @@ def collect_runs(
     arguments: Sequence[str],
     options: LoadOptions = LoadOptions(),
     executor: Executor | None = _FROM_OPTIONS,
+    targets: Targets | None = None,
 ) -> list[RunData]:
     """Discover and load every run named by ``arguments``, each once, in argument order.
 
     Runs load on ``executor`` (``None``: in this process) or, by default, on the one the
     options name; the result is the same either way.
     """
-    return list(iter_runs(arguments, options, executor))
+    return list(iter_runs(arguments, options, executor, targets=targets))
 
 
 def iter_runs(
@@ -60,32 +63,20 @@ def iter_runs(
     options: LoadOptions = LoadOptions(),
     executor: Executor | None = _FROM_OPTIONS,
     label: str = "loading runs",
+    targets: Targets | None = None,
 ) -> Iterator[RunData]:
     """:func:`collect_runs` one run at a time, each as soon as it has loaded (the others keep
     loading on the executor meanwhile). Every argument is discovered before the first run
     loads, so a bad argument fails before any work."""
-    specs = _specs(arguments, options.storage_options)
-    shared = {name for name, n in Counter(s.name for s in specs).items() if n > 1}
+    groups = plan(arguments, options.storage_options, targets or Targets())
+    specs = [spec for group in groups for spec in group.specs]
     with contextlib.ExitStack() as stack:
         if executor is _FROM_OPTIONS:
             executor = stack.enter_context(open_executor(options.executor, options.jobs))
         loaded = _load_all(specs, options, executor)
-        for spec, run in progress(zip(specs, loaded, strict=True), len(specs), label):
-            if spec.name in shared:  # same name from two arguments: use the path as given
-                run.name = str(spec.path)
-            yield run
-
-
-def _specs(arguments: Sequence[str], storage_options: Mapping[str, Any]) -> list[RunSpec]:
-    specs = []
-    seen: set[Any] = set()
-    for argument in arguments:
-        for spec in discover(argument, dict(storage_options)):
-            key = spec.path.resolve()
-            if key not in seen:
-                seen.add(key)
-                specs.append(spec)
-    return specs
+        for group in progress(groups, len(groups), label):
+            yield from group.assemble(list(itertools.islice(loaded, len(group.specs))))
+        next(loaded, None)  # run the loader to its end: its executor's iterator closes cleanly
 
 
 def _load_all(
@@ -135,7 +126,9 @@ def _cache(options: LoadOptions) -> Cache | None:
     return Cache(options.cache_dir, max_size=limit)
 
 
-def load_path(path: str | Path, options: LoadOptions = LoadOptions()) -> list[RunData]:
+def load_path(
+    path: str | Path, options: LoadOptions = LoadOptions(), targets: Targets | None = None
+) -> list[RunData]:
     """Discover the runs under one path and load each in this process (raises InputError
     like :func:`~coordlint.execution.discover.discover`)."""
-    return collect_runs([str(path)], options, executor=None)
+    return collect_runs([str(path)], options, executor=None, targets=targets)

@@ -10,7 +10,8 @@ directories are searched; symlinked directories are not followed (no cycles).
 
 A URL argument (``s3://bucket/logdir``, ``memory://...``: any fsspec URL, see
 :mod:`coordlint.loading.remote`) is searched by the same rule over its filesystem; its runs'
-paths are :class:`~coordlint.loading.remote.RemotePath` objects whose ``str()`` is the URL.
+paths are :class:`~coordlint.loading.remote.RemotePath` objects whose ``str()`` is the URL (named
+by their last meaningful components, as local runs outside the project are).
 """
 
 from __future__ import annotations
@@ -25,22 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from coordlint.errors import InputError
+from coordlint.execution.naming import CHECKPOINT_DIR, project_root, run_names
 from coordlint.loading import remote
 from coordlint.loading.source import open_binary
 from coordlint.loading.spec import LOGGING_JSONL, TB_SUBDIR, TRAINER_STATE, RunSpec
+from coordlint.rundata import Checkpoint
 
-__all__ = ["RunSpec", "discover", "is_event_file", "merge_order", "run_name"]
+__all__ = ["RunSpec", "discover", "is_event_file", "kept_checkpoints", "merge_order"]
 
 _TIMESTAMP = re.compile(r"tfevents\.(\d+(?:\.\d+)?)")
-
-
-def run_name(argument: Path, run_dir: Path) -> str:
-    """A run's name: its path relative to the argument, or the argument's own name."""
-    try:
-        rel = run_dir.relative_to(argument)
-    except ValueError:
-        return run_dir.name
-    return argument.name if str(rel) == "." else rel.as_posix()
 
 
 def is_event_file(name: str) -> bool:
@@ -97,7 +91,32 @@ def _trainer_states(directory: Path, names: list[str]) -> tuple[Path, ...]:
     return tuple(found)
 
 
-def _output_run(argument: Path, directory: Path, names: list[str]) -> RunSpec | None:
+def kept_checkpoints(directory: Any, names: list[str]) -> tuple[Checkpoint, ...]:
+    """The ``checkpoint-N/`` and ``checkpoint-N-merged/`` directories among ``names`` (the
+    entries of ``directory``), by step."""
+    found = []
+    for name in names:
+        match = CHECKPOINT_DIR.match(name)
+        if match and (directory / name).is_dir():
+            step = int(match.group(1))
+            merged = match.group(2) is not None
+            found.append(Checkpoint(str(directory / name), step, "name", merged, name_step=step))
+    return tuple(sorted(found, key=lambda c: (c.step, c.merged)))
+
+
+def _beside(directory: Any, names: list[str]) -> tuple[Checkpoint, ...]:
+    """A run of event files' kept checkpoints: in its directory and the one above it."""
+    found = kept_checkpoints(directory, names)
+    if isinstance(directory, Path) and directory.parent != directory:
+        try:
+            above = sorted(os.listdir(directory.parent))
+        except OSError:
+            above = []
+        found += kept_checkpoints(directory.parent, above)
+    return tuple(sorted(found, key=lambda c: (c.step, c.merged)))
+
+
+def _output_run(directory: Path, names: list[str]) -> RunSpec | None:
     """The run of a training output directory, or None when ``directory`` is not one."""
     jsonl = directory / LOGGING_JSONL if LOGGING_JSONL in names else None
     states = _trainer_states(directory, names)
@@ -109,18 +128,22 @@ def _output_run(argument: Path, directory: Path, names: list[str]) -> RunSpec | 
         for subdir, dirnames, filenames in _walk(tb_dir):
             dirnames.sort()
             events += _event_files(subdir, filenames)
-    name = run_name(argument, directory)
-    return RunSpec(name, directory, tuple(merge_order(events)), jsonl, states)
+    checkpoints = kept_checkpoints(directory, names)
+    return RunSpec("", directory, tuple(merge_order(events)), jsonl, states, checkpoints)
 
 
 def _single_file(arg: Path) -> RunSpec:
     parent = arg.parent
-    name = run_name(arg, parent)
     if arg.name == LOGGING_JSONL:
-        return RunSpec(name, parent, (), jsonl=arg)
+        return RunSpec("", parent, (), jsonl=arg)
     if arg.name == TRAINER_STATE:
-        return RunSpec(name, parent, (), trainer_states=(arg,))
-    return RunSpec(name, parent, (arg,))
+        return RunSpec("", parent, (), trainer_states=(arg,))
+    if not is_event_file(arg.name):
+        raise InputError(
+            f"{arg} is not a TensorBoard event file (no 'tfevents' in its name), an ms-swift "
+            f"{LOGGING_JSONL} or an HF {TRAINER_STATE}"
+        )
+    return RunSpec("", parent, (arg,))
 
 
 def _walk(top: Any, onerror: Any = None) -> Iterator[tuple[Any, list[str], list[str]]]:
@@ -133,10 +156,13 @@ def _walk(top: Any, onerror: Any = None) -> Iterator[tuple[Any, list[str], list[
 
 
 def discover(
-    argument: str | Path, storage_options: Mapping[str, Any] | None = None
+    argument: str | Path,
+    storage_options: Mapping[str, Any] | None = None,
+    root: Path | None = None,
 ) -> list[RunSpec]:
     """The runs named by a RUN argument (a file, a directory, or an fsspec URL of either),
-    sorted by name. ``storage_options`` go to the URL's filesystem (ignored for local paths).
+    sorted by name. ``storage_options`` go to the URL's filesystem (ignored for local paths);
+    local runs are named relative to ``root`` (default: :func:`~.naming.project_root`).
 
     Raises ``InputError`` when the path does not exist or holds no event files or logs, or when
     a URL's filesystem backend is not installed.
@@ -148,13 +174,13 @@ def discover(
     if not arg.exists():
         raise InputError(f"path does not exist: {argument}")
     if arg.is_file():
-        return [_single_file(arg)]
+        return _named([_single_file(arg)], root)
     if isinstance(arg, Path) and not os.access(arg, os.R_OK | os.X_OK):
         raise InputError(f"cannot read directory {argument}: permission denied")
     runs = []
     for directory, dirnames, filenames in _walk(arg, onerror=_unreadable(argument)):
         dirnames.sort()
-        output = _output_run(arg, directory, [*filenames, *dirnames])
+        output = _output_run(directory, [*filenames, *dirnames])
         if output is not None:
             runs.append(output)
             # its runs/ and checkpoint-N/ folders belong to it
@@ -164,12 +190,19 @@ def discover(
             continue
         files = _event_files(directory, filenames)
         if files:
-            runs.append(RunSpec(run_name(arg, directory), directory, tuple(merge_order(files))))
+            kept = _beside(directory, [*filenames, *dirnames])
+            runs.append(RunSpec("", directory, tuple(merge_order(files)), checkpoints=kept))
     if not runs:
         raise InputError(
             f"no TensorBoard event files, logging.jsonl or trainer_state.json under {argument}"
         )
-    return sorted(runs, key=lambda r: r.name)
+    return sorted(_named(runs, root), key=lambda r: r.name)
+
+
+def _named(specs: list[RunSpec], root: Path | None) -> list[RunSpec]:
+    """The runs named by where they are (:func:`~coordlint.execution.naming.run_names`)."""
+    names = run_names([s.path for s in specs], root or project_root())
+    return [s.renamed(names[s.path]) for s in specs]
 
 
 def _unreadable(argument: str | Path):

@@ -2,6 +2,8 @@
 
 A finding with a ``series`` gets an indented sparkline of it under its line (see
 :mod:`coordlint.formatters.sparkline`), with the key step and any threshold crossing marked.
+``report.verbosity`` 1 (``-v``) adds a ``RUN CODE [not applicable] reason`` line for every
+(run, rule) that was skipped; -1 (``-q``) leaves out the findings below the fail level.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ def format_report(report: Report) -> str:
         return click.style(text, **kw) if report.color else text  # type: ignore[arg-type]
 
     lines: list[str] = []
+    quiet = report.verbosity < 0
     for run in report.runs:
         for f in (f for f in report.findings if f.run == run.name):
+            if quiet and not report.fails(f):
+                continue
             severity = f.severity or Severity.INFO
             level = style(f"[{severity}]", fg=_COLOURS[severity], bold=report.fails(f))
             lines.append(
@@ -40,6 +45,10 @@ def format_report(report: Report) -> str:
             trace = report.tracebacks.get(id(f))
             if trace:
                 lines.extend("    " + t for t in trace.rstrip().splitlines())
+        if report.verbosity > 0:
+            for o in (o for o in report.outcomes if o.run == run.name and o.status == "skipped"):
+                name = style(run.name, bold=True)
+                lines.append(f"{name} {o.code} {style('[not applicable]', dim=True)} {o.reason}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 

@@ -60,4 +60,5 @@ def load_run(
         files=files,
         problems=problems,
         config=config.values,
+        kept_checkpoints=spec.checkpoints,
     )

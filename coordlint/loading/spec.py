@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from coordlint.rundata import Checkpoint
 
 __all__ = ["LOGGING_JSONL", "TB_SUBDIR", "TRAINER_STATE", "RunSpec"]
 
@@ -15,10 +17,15 @@ TB_SUBDIR = "runs"
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run found on disk: its name, its directory, and the files to read."""
+    """One run found on disk: its name, its directory, the files to read, and the saved models
+    found beside them."""
 
     name: str
     path: Path  # the run directory (the file's parent when the argument is a file)
     files: tuple[Path, ...]  # event files, in merge order
     jsonl: Path | None = None  # ms-swift logging.jsonl
     trainer_states: tuple[Path, ...] = ()  # trainer_state.json candidates (checkpoint copies)
+    checkpoints: tuple[Checkpoint, ...] = ()  # checkpoint-N[-merged]/ directories, by step
+
+    def renamed(self, name: str) -> RunSpec:
+        return replace(self, name=name)

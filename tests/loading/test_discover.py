@@ -16,8 +16,10 @@ def test_logdir_rule_nested_runs_and_spaces(tmp_path, tb_write) -> None:
     tb_write(root / "a" / ".hidden", [scalar_event(1, "loss", 1.0)])
     (root / "empty_dir").mkdir()
     (root / "notes.txt").write_text("x")
-    runs = discover(root)
+    runs = discover(root, root=root)  # named relative to the project root
     assert [r.name for r in runs] == ["a/.hidden", "b run/eval", "b run/train"]
+    elsewhere = discover(root, root=tmp_path / "other")  # outside it: the meaningful parts
+    assert [r.name for r in elsewhere] == [".hidden", "b run/eval", "b run/train"]
     assert runs[2].path == root / "b run" / "train"
     assert all(len(r.files) == 1 for r in runs)
 
