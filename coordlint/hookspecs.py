@@ -36,20 +36,27 @@ def coordlint_rules() -> Sequence[Rule]:  # type: ignore[empty-body]
     """
 
 
+#: A summary column: ``(name, tags)``, or ``(name, tags, "lower" | "higher")``.
+SummaryColumn = tuple[str, Sequence[str]] | tuple[str, Sequence[str], str]
+
+
 @hookspec
-def coordlint_summary_columns() -> Sequence[tuple[str, Sequence[str]]]:  # type: ignore[empty-body]
-    """Return columns for ``coordlint summary``, as ``(column name, tags)`` pairs.
+def coordlint_summary_columns() -> Sequence[SummaryColumn]:  # type: ignore[empty-body]
+    """Return columns for ``coordlint summary``, as ``(column name, tags)`` pairs, or
+    ``(column name, tags, "lower" | "higher")`` to say which way the metric is better.
 
     A column shows each run's last finite value of the first of its ``tags`` the run logs
     (``NA`` when it logs none), so a column can name where a metric lives in different
-    trainers, preferred first. The built-in pack contributes the coord diagnostics; a team's
-    plugin may add its own. Column names must be unique across plugins.
+    trainers, preferred first. ``summary --checkpoints`` shows it at each kept checkpoint's
+    step and marks the best value of a column that says which way is better. The built-in
+    pack contributes the coord diagnostics; a team's plugin may add its own. Column names must
+    be unique across plugins.
 
     Example::
 
         @coordlint.hookimpl
         def coordlint_summary_columns():
-            return [("eval_map50", ["eval/bbox_mAP_50", "eval/map50"])]
+            return [("eval_map50", ["eval/bbox_mAP_50", "eval/map50"], "higher")]
     """
 
 

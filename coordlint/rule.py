@@ -191,9 +191,7 @@ def rule(
     def decorate(func: Callable[..., Iterable[Finding] | None]) -> Rule:
         declared = dict(params or {})
         takes = _signature_params(code, func, declared)
-        return Rule(
-            code, name, func, level, declared, scope, takes=takes, whole_run=whole_run
-        )
+        return Rule(code, name, func, level, declared, scope, takes=takes, whole_run=whole_run)
 
     return decorate
 

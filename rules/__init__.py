@@ -13,5 +13,5 @@ from . import _coord
 
 
 @coordlint.hookimpl
-def coordlint_summary_columns() -> list[tuple[str, tuple[str, ...]]]:
+def coordlint_summary_columns() -> list[tuple[str, tuple[str, ...], str]]:
     return _coord.summary_columns()

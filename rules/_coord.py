@@ -109,18 +109,19 @@ WEIGHT_KEYS = (
     CFG_TEXT_GATE_WEIGHT,
 )
 
-# -- the end-of-training summary: (column, metric) in the analysis note's order ---------------
+# -- the end-of-training summary: (column, metric, which way is better), in the analysis
+# note's order -------------------------------------------------------------------------------
 SUMMARY_METRICS = (
-    ("eval_coord_ce", "ce"),
-    ("eval_coord_soft_ce", "soft_ce"),
-    ("eval_coord_w1", "w1"),
-    ("eval_coord_gate", "gate"),
-    ("eval_p_gt_mean", "p_gt_mean"),
-    ("eval_acc_top5", "acc_top5"),
-    ("eval_expected_bin_mae", "expected_bin_mae"),
-    ("eval_coord_vocab_mass", "coord_vocab_mass"),
-    ("eval_margin_mean", "margin_mean"),
-    ("eval_flip_coord_to_noncoord", FLIP),
+    ("eval_coord_ce", "ce", "lower"),
+    ("eval_coord_soft_ce", "soft_ce", "lower"),
+    ("eval_coord_w1", "w1", "lower"),
+    ("eval_coord_gate", "gate", "lower"),
+    ("eval_p_gt_mean", "p_gt_mean", "higher"),
+    ("eval_acc_top5", "acc_top5", "higher"),
+    ("eval_expected_bin_mae", "expected_bin_mae", "lower"),
+    ("eval_coord_vocab_mass", "coord_vocab_mass", "higher"),
+    ("eval_margin_mean", "margin_mean", "higher"),
+    ("eval_flip_coord_to_noncoord", FLIP, "lower"),
 )
 
 
@@ -178,6 +179,7 @@ def config_value(run: Run, key: str) -> object | None:
     return None
 
 
-def summary_columns() -> list[tuple[str, tuple[str, ...]]]:
-    """``coordlint summary``'s coord columns, in the analysis note's order."""
-    return [(column, metric_tags(metric)) for column, metric in SUMMARY_METRICS]
+def summary_columns() -> list[tuple[str, tuple[str, ...], str]]:
+    """``coordlint summary``'s coord columns, in the analysis note's order, each with the way
+    it is better."""
+    return [(column, metric_tags(metric), better) for column, metric, better in SUMMARY_METRICS]

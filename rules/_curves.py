@@ -1,14 +1,12 @@
 """Curve helpers shared by the coord rules (not a rule: no module-level Rule here).
 
 Robust statistics for short, noisy eval curves: a Theil–Sen slope with a noise-based error bar,
-a running median, and the checkpoint directory nearest a step.
+and a running median (checkpoints are in ``_checkpoints``).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,8 +14,6 @@ import numpy.typing as npt
 
 if TYPE_CHECKING:
     import pandas as pd
-
-_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -68,30 +64,3 @@ def running_median(series: pd.Series, window: int = 3) -> pd.Series:
     if window <= 1 or len(series) < window:
         return series
     return series.rolling(window, center=True, min_periods=1).median()
-
-
-def checkpoint_dirs(run_path: str) -> dict[int, Path]:
-    """``checkpoint-N`` directories in the run's directory and its parent, by step ``N``."""
-    base = Path(run_path)
-    if not base.is_dir():
-        base = base.parent
-    found: dict[int, Path] = {}
-    for directory in (base, base.parent):
-        try:
-            children = list(directory.iterdir())
-        except OSError:
-            continue
-        for child in children:
-            match = _CHECKPOINT.match(child.name)
-            if match and child.is_dir():
-                found.setdefault(int(match.group(1)), child)
-    return found
-
-
-def nearest_checkpoint(run_path: str, step: int) -> Path | None:
-    """The ``checkpoint-N`` directory whose N is nearest ``step`` (the earlier one on a tie)."""
-    found = checkpoint_dirs(run_path)
-    if not found:
-        return None
-    best = min(found, key=lambda n: (abs(n - step), n))
-    return found[best]

@@ -9,10 +9,15 @@ Reads the eval curve of each metric in ``metrics`` (default: ``soft_ce``, from
 3. then rises at least ``min_rise`` above it, and every one of the last ``sustain`` evals stays
    that high, to the end of the run.
 
-The message names the best step and value, the final value and the rise, and points at the
-checkpoint nearest the best step: the nearest ``checkpoint-N`` directory in the run's directory
-or its parent when there is one, else the nearest multiple of ``training.save_steps`` when the
+The message names the best step and value, the final value and the rise, and which checkpoint
+to evaluate: a kept one (``checkpoint-N/`` or a merged model beside the logs) within one save
+interval (``save_steps``; 10% of the run's length when unknown) of the best step and saved
+before the curve rose, the nearest when several; when checkpoints were kept but none there, it
+says so and what would have kept one (``save_total_limit``, ``load_best_model_at_end``). With
+no kept checkpoint known, it names the nearest multiple of ``training.save_steps`` when the
 config gives it. Steps written twice (a resumed run) count once, with their latest value.
+Gating a checkpoint judges the curve up to the checkpoint's step: a rebound that came later
+is not this checkpoint's (CL204 compares it with the checkpoints kept after it).
 
 ## Why it matters
 Under pure CE, the model grows delta-like on coord bins as training goes on; the soft-target CE
@@ -45,19 +50,38 @@ ended 14.7% higher at 4.806 (step 1932): evaluate the checkpoint nearest step 40
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import coordlint
 
+from . import _checkpoints as ck
 from . import _coord as m
-from ._curves import nearest_checkpoint, running_median
+from ._curves import running_median
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def _checkpoint_hint(run: coordlint.Run, step: int) -> tuple[str, str | None]:
-    found = nearest_checkpoint(run.path, step) if run.path else None
-    if found is not None:
-        return f"evaluate {found.name} (the saved checkpoint nearest step {step})", found.name
+def _checkpoint_hint(
+    run: coordlint.Run, step: int, series: pd.Series, min_rise: float
+) -> tuple[str, str | None]:
+    """Which checkpoint to evaluate: a kept one within one save interval of the best ``step``
+    and before the curve rose ``min_rise`` above its best; else say none near it was kept."""
+    kept = ck.by_step(run)
+    if kept:
+        best = float(series.loc[step])
+        after = series[series.index > step]
+        risen = after[after >= best * (1 + min_rise)]
+        within, how_far = ck.save_interval(run, int(series.index[-1]))
+        before = int(risen.index[0]) if len(risen) else None
+        found = ck.kept_near(run, step, within, before=before)
+        if found is None:
+            advice = ck.keep_advice(run, str(series.name))
+            return f"no checkpoint within {how_far} of step {step} was kept ({advice})", None
+        name = ck.name(found)
+        return f"evaluate {name} (a kept checkpoint within {how_far} of step {step})", name
     save_steps = m.config_value(run, m.CFG_SAVE_STEPS)
     if isinstance(save_steps, (int, float)) and save_steps > 0:
         nearest = max(int(save_steps), int(round(step / save_steps) * save_steps))
@@ -101,7 +125,7 @@ def soft_ce_rebound(run: coordlint.Run, params: dict) -> Iterator[coordlint.Find
         final = float(series.iloc[-1])
         final_step = int(series.index[-1])
         rise = final / best - 1 if best else float("inf")
-        hint, checkpoint = _checkpoint_hint(run, best_step)
+        hint, checkpoint = _checkpoint_hint(run, best_step, series, min_rise)
         data: dict[str, object] = {
             "tag": tag,
             "best_step": best_step,

@@ -5,10 +5,15 @@ Reports what the loader could not read: a truncated final record (a job still wr
 whose CRC fails, a file that is empty, holds only its header, is a Git LFS pointer, is not a
 TFRecord file at all, or cannot be read; for JSON logs, a line that is not JSON.
 
+A run from which no scalar point could be read at all is an error: each of its log files is
+reported at ``error`` with the reason (its damage, or that it holds no scalar point), so the
+default gate (``--fail-on error``) fails instead of passing a run nothing was checked on.
+
 ## Why it matters
 Findings on a partly read run may miss the points that were lost. An LFS pointer means the real
 log was never fetched (``git lfs pull``). Empty and header-only files (aborted runs) are reported
-as info; real damage as a warning.
+as info; real damage as a warning; a run with nothing readable as an error, since every other
+rule is then "not applicable" and a green check would be a lie.
 
 ## Data
 ``file``, ``kind``, ``offset`` (byte offset of the damage, -1 when not applicable),
@@ -16,6 +21,9 @@ as info; real damage as a warning.
 
 ## Example
 ``run CL901 [warning] events.out.tfevents.1600154935: truncated record at byte 40 ...``
+
+``run CL901 [error] events.out.tfevents.1: a Git LFS pointer, not the event file ...; no scalar
+point could be read from this run``
 """
 
 from __future__ import annotations
@@ -27,12 +35,14 @@ import coordlint
 _BENIGN = {"empty", "header-only"}
 
 
-@coordlint.rule("CL901", "corrupt-log", severity="warning")
+@coordlint.rule("CL901", "corrupt-log", severity="warning", whole_run=True)
 def corrupt_log(run: coordlint.Run) -> Iterator[coordlint.Finding]:
+    blind = run.points == 0  # nothing readable: every file's reason is an error
     for problem in run.problems:
+        severity = coordlint.Severity.INFO if problem.kind in _BENIGN else None
         yield coordlint.Finding(
-            f"{_short(problem.file, run.path)}: {problem.message}",
-            severity=coordlint.Severity.INFO if problem.kind in _BENIGN else None,
+            f"{_short(problem.file, run.path)}: {problem.message}" + (_NOTHING if blind else ""),
+            severity=coordlint.Severity.ERROR if blind else severity,
             data={
                 "file": problem.file,
                 "kind": problem.kind,
@@ -40,6 +50,20 @@ def corrupt_log(run: coordlint.Run) -> Iterator[coordlint.Finding]:
                 "records_skipped": problem.records_skipped,
             },
         )
+    if not blind:
+        return
+    damaged = {p.file for p in run.problems}
+    config_files = set(run.config.sources)
+    for file in run.files:
+        if file not in damaged and file not in config_files:
+            yield coordlint.Finding(
+                f"{_short(file, run.path)}: holds no scalar point" + _NOTHING,
+                severity=coordlint.Severity.ERROR,
+                data={"file": file, "kind": "no-scalars", "offset": -1, "records_skipped": 0},
+            )
+
+
+_NOTHING = "; no scalar point could be read from this run"
 
 
 def _short(file: str, run_path: str) -> str:

@@ -17,7 +17,7 @@ import coordlint
 from coordlint.cli import cli
 from coordlint.testing import write_events
 
-JSON_RUN_KEYS = {"name", "path", "source", "files", "tags", "points"}
+JSON_RUN_KEYS = {"name", "path", "source", "files", "tags", "points", "checkpoint"}
 JSON_FINDING_KEYS = {"run", "code", "rule", "severity", "message", "tag", "step", "data"}
 
 

@@ -13,11 +13,11 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
@@ -56,6 +56,8 @@ class Plugins:
     summary_columns: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     #: Things a plugin author should change (deprecated forms), one line each.
     notes: list[str] = field(default_factory=list)
+    #: Which way each summary column is better (``"lower"``/``"higher"``), where it says.
+    summary_better: dict[str, str] = field(default_factory=dict)
 
 
 def load_plugins(
@@ -92,7 +94,8 @@ def load_plugins(
     notes: list[str] = []
     rules = _collect_rules(pm, info, notes)
     formatters = _collect_formatters(pm)
-    return Plugins(pm, info, rules, formatters, _collect_summary_columns(pm), notes)
+    columns, better = _collect_summary_columns(pm)
+    return Plugins(pm, info, rules, formatters, columns, notes=notes, summary_better=better)
 
 
 def _installed() -> bool:
@@ -226,21 +229,36 @@ def _collect_formatters(pm: pluggy.PluginManager) -> dict[str, Callable[[Report]
     return formatters
 
 
-def _collect_summary_columns(pm: pluggy.PluginManager) -> list[tuple[str, tuple[str, ...]]]:
+def _summary_column(item: Sequence[Any]) -> tuple[str, tuple[str, ...], str | None]:
+    name, tags, *rest = item
+    better = str(rest[0]) if rest else None
+    if len(rest) > 1 or better not in (None, "lower", "higher"):
+        raise ValueError(f"column {name!r}: the third item must be 'lower' or 'higher'")
+    if isinstance(tags, str):
+        raise ValueError(f"column {name!r}: tags must be a list of tags, not a string")
+    return str(name), tuple(str(t) for t in tags), better
+
+
+def _collect_summary_columns(
+    pm: pluggy.PluginManager,
+) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, str]]:
     columns: dict[str, tuple[str, ...]] = {}
+    better: dict[str, str] = {}
     for impl in pm.hook.coordlint_summary_columns.get_hookimpls():
         try:
-            provided = list(cast(Iterable[tuple[str, Iterable[str]]], impl.function() or []))
-            pairs = [(str(name), tuple(str(t) for t in tags)) for name, tags in provided]
+            provided = [_summary_column(item) for item in impl.function() or []]
         except Exception as exc:
             raise PluginError(
                 f"plugin {impl.plugin_name!r}: coordlint_summary_columns() must return "
-                f"(name, tags) pairs: {type(exc).__name__}: {exc}"
+                f"(name, tags) or (name, tags, 'lower'|'higher') items: "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
-        for name, tags in pairs:
+        for name, tags, direction in provided:
             if name in columns:
                 raise PluginError(
                     f"plugin {impl.plugin_name!r}: summary column {name!r} is already registered"
                 )
             columns[name] = tags
-    return list(columns.items())
+            if direction is not None:
+                better[name] = direction
+    return list(columns.items()), better

@@ -6,14 +6,22 @@ column's tags the run logs, NA where it logs none. The columns come from plugins
 ``coordlint_summary_columns`` hook; the built-in pack contributes the coord metrics
 (``eval/coord_softce_w1/X``, falling back to ``eval/coord_diag/X``). Formatted as aligned
 text, a markdown table to paste into a progress note (4 decimals, scientific below 1e-3, ``0``
-for zero, ``NA`` for missing), or CSV (full float32/float64 precision, ``NA`` for missing).
+for zero, ``NA`` for missing), CSV (full float32/float64 precision, ``NA`` for missing) or JSON.
+
+``summary --checkpoints`` (:func:`checkpoint_table`) answers "which checkpoint to merge": one
+row per kept checkpoint of each run (and per merged model beside them), each column's value at
+the checkpoint's step (the eval at it, else the last one before it), and each column's best
+value among a run's checkpoints marked, where the column says whether lower or higher is
+better.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -23,12 +31,21 @@ from coordlint.run import Run
 if TYPE_CHECKING:
     import pandas as pd  # imported when a table is built: `coordlint check` never needs it
 
-__all__ = ["FORMATS", "Column", "format_summary", "summary_table"]
+__all__ = [
+    "FORMATS",
+    "Column",
+    "checkpoint_table",
+    "format_checkpoints",
+    "format_summary",
+    "summary_table",
+]
 
 #: A summary column: its name and the tags that may hold it, preferred first.
 Column = tuple[str, Sequence[str]]
 
-FORMATS = ("text", "markdown", "csv")
+FORMATS = ("text", "markdown", "csv", "json")
+#: How a best cell is marked in text and markdown (CSV and JSON list the best columns).
+BEST_MARK = "*"
 STEP_COLUMNS = ("max_train_step", "max_eval_step")
 INDEX_NAME = "model"
 
@@ -113,16 +130,35 @@ def _exact(value: object) -> str:
 def _cells(df: pd.DataFrame, spell: Callable[[object], str]) -> tuple[list[str], list[list[str]]]:
     header = [str(df.index.name or INDEX_NAME), *map(str, df.columns)]
     body = [
-        [str(name), *(spell(v) for v in row)]
+        [str(name), *(v if isinstance(v, str) else spell(v) for v in row)]
         for name, row in zip(df.index, df.itertuples(index=False), strict=True)
     ]
     return header, body
 
 
+def _aligned(header: list[str], body: list[list[str]]) -> str:
+    """Text columns: the first left-aligned, the others right-aligned."""
+    widths = [max(len(r[i]) for r in (header, *body)) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in (header, *body)
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def format_summary(df: pd.DataFrame, fmt: str = "text") -> str:
-    """``df`` from :func:`summary_table` as text, markdown or csv, ending in a newline."""
+    """``df`` from :func:`summary_table` as text, markdown, csv or json, ending in a newline."""
     import pandas as pd
 
+    if fmt == "json":
+        rows = [
+            {df.index.name or INDEX_NAME: str(name), **{c: _plain(v) for c, v in row.items()}}
+            for name, row in df.iterrows()
+        ]
+        return json.dumps(rows, indent=2, allow_nan=False) + "\n"
     if fmt == "markdown":
         header, body = _cells(df, format_value)
         lines = [
@@ -138,13 +174,110 @@ def format_summary(df: pd.DataFrame, fmt: str = "text") -> str:
         return out.getvalue()
     if fmt == "text":
         header, body = _cells(df, format_value)
-        widths = [max(len(r[i]) for r in (header, *body)) for i in range(len(header))]
-        lines = [
-            "  ".join(
-                cell.ljust(w) if i == 0 else cell.rjust(w)
-                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            ).rstrip()
-            for row in (header, *body)
+        return _aligned(header, body)
+    raise ValueError(f"unknown summary format {fmt!r} (choose {', '.join(FORMATS)})")
+
+
+def _plain(value: object) -> object:
+    """A cell as JSON: ``null`` for NA, integers as integers, floats as floats."""
+    if _is_na(value):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def _value_at(run: Run, tags: Sequence[str], step: int) -> float:
+    """The first logged of ``tags`` at ``step``: its eval there, else the last finite one
+    before it (NaN when there is none)."""
+    for tag in tags:
+        if run.logged_as(tag) is None:
+            continue
+        series = run.series(tag)
+        values = series.to_numpy()
+        keep = np.isfinite(values) & (series.index.to_numpy() <= step)
+        if keep.any():
+            return float(values[keep][-1])
+    return math.nan
+
+
+def checkpoint_table(
+    runs: Sequence[Run], columns: Sequence[Column], better: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per kept checkpoint of each run (index ``checkpoint``: its directory name):
+    ``run``, ``step``, ``merged``, then ``columns`` at the checkpoint's step. Also a boolean
+    frame of the metric columns marking each run's best value (``better[column]`` is
+    ``"lower"`` or ``"higher"``; a column without one has no best)."""
+    import pandas as pd
+
+    rows, names = [], []
+    for run in runs:
+        for checkpoint in run.kept_checkpoints:
+            row: dict[str, object] = {
+                "run": run.name,
+                "step": checkpoint.step,
+                "merged": checkpoint.merged,
+            }
+            for column, tags in columns:
+                row[column] = _value_at(run, tags, checkpoint.step)
+            rows.append(row)
+            names.append(PurePath(checkpoint.path).name)
+    metrics = [c for c, _ in columns]
+    index = pd.Index(names, name="checkpoint", dtype="object")
+    df = pd.DataFrame(rows, index=index, columns=["run", "step", "merged", *metrics])
+    df["step"] = df["step"].astype("Int64")
+    best = pd.DataFrame(False, index=df.index, columns=metrics)
+    for column in metrics:
+        df[column] = df[column].astype("float64")
+        direction = better.get(column)
+        if direction not in ("lower", "higher"):
+            continue
+        by_run = df.groupby("run", sort=False)[column]
+        target = by_run.transform("min" if direction == "lower" else "max")
+        best[column] = (df[column] == target).to_numpy()
+    return df, best
+
+
+def format_checkpoints(df: pd.DataFrame, best: pd.DataFrame, fmt: str = "text") -> str:
+    """:func:`checkpoint_table` as text, markdown, csv or json (best cells marked)."""
+    import pandas as pd
+
+    metrics = list(best.columns)
+    best_of = [[c for c in metrics if flags[c]] for _, flags in best.iterrows()]
+    if fmt == "json":
+        rows = [
+            {
+                "checkpoint": str(name),
+                "run": row["run"],
+                "step": _plain(row["step"]),
+                "merged": bool(row["merged"]),
+                "values": {c: _plain(row[c]) for c in metrics},
+                "best": marked,
+            }
+            for (name, row), marked in zip(df.iterrows(), best_of, strict=True)
         ]
-        return "\n".join(lines) + "\n"
+        return json.dumps(rows, indent=2, allow_nan=False) + "\n"
+    shown = df.drop(columns=["merged"])
+    if fmt == "csv":
+        header, body = _cells(shown, _exact)
+        body = [[*cells, ";".join(m)] for cells, m in zip(body, best_of, strict=True)]
+        out = io.StringIO()
+        pd.DataFrame(body, columns=[*header, "best"]).to_csv(out, index=False, lineterminator="\n")
+        return out.getvalue()
+    header, body = _cells(shown, format_value)
+    first = len(header) - len(metrics)
+    for cells, marked in zip(body, best_of, strict=True):
+        for i, column in enumerate(metrics):
+            if column in marked:
+                cells[first + i] += BEST_MARK
+    note = f"{BEST_MARK} the best value of its column among the run's checkpoints"
+    if fmt == "markdown":
+        lines = [
+            "| " + " | ".join(header) + " |",
+            "| " + " | ".join("---" for _ in header) + " |",
+            *("| " + " | ".join(row) + " |" for row in body),
+        ]
+        return "\n".join([*lines, "", note]) + "\n"
+    if fmt == "text":
+        return _aligned(header, body) + note + "\n"
     raise ValueError(f"unknown summary format {fmt!r} (choose {', '.join(FORMATS)})")

@@ -23,14 +23,32 @@ __all__ = ["summary_command"]
     show_default=True,
     help="markdown pastes into a progress note.",
 )
+@click.option(
+    "--checkpoints",
+    is_flag=True,
+    help="One row per kept checkpoint (and merged model beside it) of each RUN, with every "
+    "coord metric at its step and each column's best value marked: which checkpoint to merge.",
+)
 @load_options(cache=False)
 @setup_options
-def summary_command(runs: tuple[str, ...], fmt: str, load: LoadOptions, setup: Setup) -> int:
+def summary_command(
+    runs: tuple[str, ...], fmt: str, checkpoints: bool, load: LoadOptions, setup: Setup
+) -> int:
     """End-of-training table: each run's last eval value of every coord metric."""
     session = open_session(setup)
     aliases = session.settings.tag_aliases
     loaded = collect_runs(runs, load, targets=session.targets())
-    loaded = [Run(data, tag_aliases=aliases) for data in loaded]
-    table = summary.summary_table(loaded, session.plugins.summary_columns)
-    click.echo(summary.format_summary(table, fmt), nl=False)
+    faces = [Run(data, tag_aliases=aliases) for data in loaded]
+    columns = session.plugins.summary_columns
+    if not checkpoints:
+        click.echo(summary.format_summary(summary.summary_table(faces, columns), fmt), nl=False)
+        return 0
+    table, best = summary.checkpoint_table(faces, columns, session.plugins.summary_better)
+    if table.empty:
+        names = ", ".join(r.name for r in faces)
+        click.echo(
+            f"coordlint: no kept checkpoint-N directory beside the logs of {names}", err=True
+        )
+        return 0
+    click.echo(summary.format_checkpoints(table, best, fmt), nl=False)
     return 0

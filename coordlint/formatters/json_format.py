@@ -1,9 +1,13 @@
 """JSON: a stable contract, pinned by tests.
 
-``{"coordlint": VERSION, "runs": [{"name", "path", "source", "files", "tags", "points"}],
+``{"coordlint": VERSION, "runs": [{"name", "path", "source", "files", "tags", "points",
+"checkpoint"}],
 "findings": [{"run", "code", "rule", "severity", "message", "tag", "step", "data"}],
 "suppressed": [{...the finding's keys..., "reason"}]}``. ``suppressed`` lists findings that were
 baselined (reason ``baseline``) or ignored in config with a reason; they do not fail the check.
+``checkpoint`` is ``{"path", "step", "step_source", "merged"}`` for a run gated as of a
+checkpoint (named ``<run>@<step>``; its ``tags`` and ``points`` are those at steps <= ``step``),
+``null`` for a whole run. A resumed run's ``files`` lists every part's files, in order.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 from coordlint.report import Report
 from coordlint.rule import Finding
+from coordlint.run import Run
 
 
 def report_dict(report: Report) -> dict[str, Any]:
@@ -26,12 +31,20 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "files": list(run.files),
                 "tags": run.tags,
                 "points": run.points,
+                "checkpoint": _checkpoint(run),
             }
             for run in report.runs
         ],
         "findings": [finding_dict(f) for f in report.findings],
         "suppressed": [{**finding_dict(s.finding), "reason": s.reason} for s in report.suppressed],
     }
+
+
+def _checkpoint(run: Run) -> dict[str, Any] | None:
+    c = run.checkpoint
+    if c is None:
+        return None
+    return {"path": c.path, "step": c.step, "step_source": c.step_source, "merged": c.merged}
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:

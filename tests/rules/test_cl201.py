@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coordlint.testing import check, make_run
+from coordlint.testing import check, load, make_run, write_events
 
 STEPS = np.arange(40, 2001, 40)
 DIAG = "eval/coord_diag/soft_ce"
@@ -47,10 +47,52 @@ def test_fires_on_rebound_and_names_checkpoint(write_run):
 
 def test_checkpoint_in_parent_dir_is_found(tmp_path):
     (tmp_path / "checkpoint-440").mkdir()
-    (tmp_path / "tb").mkdir()
-    run = make_run({DIAG: series(rebound())}, name="run", path=str(tmp_path / "tb"))
-    (finding,) = check(run, "CL201")
+    write_events(tmp_path / "tb", {DIAG: series(rebound())})
+    (finding,) = check(load(tmp_path / "tb"), "CL201")
     assert finding.data["checkpoint"] == "checkpoint-440"
+
+
+def test_names_no_checkpoint_when_only_far_ones_were_kept(write_run):
+    run = write_run(
+        {DIAG: series(rebound())},
+        checkpoints=[1600, 1800],
+        config={"training.save_steps": 200},
+    )
+    (finding,) = check(run, "CL201")
+    assert "checkpoint" not in finding.data
+    assert "checkpoint-1600" not in finding.message and "checkpoint-1800" not in finding.message
+    assert "no checkpoint within one save interval (save_steps=200) of step 400 was kept" in (
+        finding.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("kept", "named"),
+    [
+        ([600], "checkpoint-600"),  # one save interval after the best step, still low
+        ([601], None),  # just over one save interval
+        ([200, 600], "checkpoint-200"),  # equally near: the earlier one
+    ],
+)
+def test_kept_checkpoint_within_one_save_interval(write_run, kept, named):
+    run = write_run(
+        {DIAG: series(rebound())}, checkpoints=kept, config={"training.save_steps": 200}
+    )
+    (finding,) = check(run, "CL201")
+    assert finding.data.get("checkpoint") == named
+
+
+@pytest.mark.parametrize(("kept", "named"), [([480], None), ([440, 480], "checkpoint-440")])
+def test_a_kept_checkpoint_in_the_risen_part_is_not_named(write_run, kept, named):
+    # best 4.0 at steps 400-440, 10% higher from step 480 on; within 10% of the run: 100 steps
+    steps = np.arange(40, 1001, 40)
+    values = np.where(steps <= 400, 8.0 - 4.0 * (steps - 40) / 360, 4.4)
+    values[steps == 440] = 4.0
+    run = write_run({DIAG: series(values, steps)}, checkpoints=kept)
+    (finding,) = check(run, "CL201")
+    assert finding.data["best_step"] == 400 and finding.data.get("checkpoint") == named
+    if named is None:
+        assert "no checkpoint within 100 steps (10% of the run" in finding.message
 
 
 def test_prefers_softce_block_over_diag(write_run):
