@@ -346,3 +346,46 @@ def test_logs_that_do_not_exist_or_hold_several_runs(tree):
     write_events(tree / "tb" / "a", {"x": {1: 1.0}})
     write_events(tree / "tb" / "b", {"x": {1: 1.0}})
     assert "holds 2 runs" in one_line_error(check(tree, str(merged), "--logs", "tb"))
+
+
+def summary(cwd: Path, *args: str):
+    here = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(cli, ["summary", "--isolated", *args])
+    finally:
+        os.chdir(here)
+
+
+def test_summary_checkpoints_marks_the_best_in_every_format(tree):
+    result = summary(tree, str(RUN), "--checkpoints", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {r["checkpoint"]: r for r in json.loads(result.stdout)}
+    expected = [f"checkpoint-{s}" for s in ALL_KEPT] + ["checkpoint-400-merged"]
+    assert sorted(rows) == sorted([*expected, "checkpoint-1800-merged"])
+    best = rows["checkpoint-400"]
+    assert best["step"] == 400 and best["merged"] is False
+    assert best["values"]["eval_coord_soft_ce"] == pytest.approx(4.19, abs=1e-4)
+    assert (
+        "eval_coord_soft_ce" in best["best"]
+        and "eval_coord_soft_ce" in (rows["checkpoint-400-merged"]["best"])
+    )
+    assert all("eval_coord_soft_ce" not in r["best"] for r in rows.values() if r["step"] != 400)
+    assert rows["checkpoint-1800"]["values"]["eval_coord_ce"] is None  # no such metric: null
+    markdown = summary(tree, str(RUN), "--checkpoints", "--format", "markdown").stdout
+    line = next(x for x in markdown.splitlines() if x.startswith("| checkpoint-400 |"))
+    assert "| 400 | NA | 4.1900* |" in line
+    assert markdown.rstrip().endswith("* the best value of its column among the run's checkpoints")
+    text = summary(tree, str(RUN), "--checkpoints").stdout.splitlines()
+    assert text[0].split()[:4] == ["checkpoint", "run", "step", "eval_coord_ce"]
+    assert text[1].split()[0] == "checkpoint-200" and "4.1900*" in text[2]
+    csv = summary(tree, str(RUN), "--checkpoints", "--format", "csv").stdout.splitlines()
+    assert csv[0].endswith(",best") and csv[2].startswith("checkpoint-400,")
+    assert "eval_coord_soft_ce" in csv[2].rsplit(",", 1)[1].split(";")
+
+
+def test_summary_checkpoints_without_any_says_so(tmp_path):
+    write_events(tmp_path / "r", {SOFT_CE: {40: 1.0}})
+    result = summary(tmp_path, "r", "--checkpoints")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "no kept checkpoint-N directory beside the logs of r" in result.stderr
