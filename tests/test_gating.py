@@ -389,3 +389,44 @@ def test_summary_checkpoints_without_any_says_so(tmp_path):
     result = summary(tmp_path, "r", "--checkpoints")
     assert result.exit_code == 0 and result.stdout == ""
     assert "no kept checkpoint-N directory beside the logs of r" in result.stderr
+
+
+def test_a_logdir_with_a_config_json_is_still_a_logdir(tmp_path):
+    write_events(tmp_path / "exp" / "train", {"train/loss": {1: 1.0}})
+    (tmp_path / "exp" / "config.json").write_text("{}")
+    doc = report(check(tmp_path, "exp", "-f", "json"))
+    assert [r["name"] for r in doc["runs"]] == ["exp/train"]
+    assert doc["runs"][0]["checkpoint"] is None
+
+
+def test_logs_given_for_no_checkpoint_is_an_error(tree):
+    assert "no RUN is one" in one_line_error(check(tree, str(RUN), "--logs", str(RUN)))
+
+
+def test_bad_checkpoints_entries_name_the_key(tmp_path):
+    config = tmp_path / "coordlint.yaml"
+    write_events(tmp_path / "r", {"x": {1: 1.0}})
+    for entry, says in (
+        ("[{path: 'a/*'}]", "entry 0 needs a 'logs' string"),
+        ("[{path: 'a/*', logs: b, steps: 3}]", "unknown field 'steps'"),
+        ("[{path: 'a/*', logs: b, step: -1}]", "step must be a whole number"),
+    ):
+        config.write_text(f"checkpoints: {entry}\n")
+        result = CliRunner().invoke(cli, ["check", "--config", str(config), str(tmp_path / "r")])
+        assert says in one_line_error(result) and "coordlint.yaml:1: checkpoints" in result.stderr
+
+
+def test_the_python_api_gates_too(tree):
+    from coordlint import api  # coordlint.check is shadowed by the coordlint.check package
+
+    here = Path.cwd()
+    os.chdir(tree)
+    try:
+        report_ = api.check(str(RUN / "checkpoint-1800-merged"), isolated=True)
+        (run,) = api.load(str(RUN), step=400)
+    finally:
+        os.chdir(here)
+    assert report_.runs[0].name == f"{RUN.as_posix()}@1800"
+    assert "CL204" in {f.code for f in report_.findings}
+    assert run.checkpoint is not None and run.checkpoint.step_source == "--step"
+    assert run.series(SOFT_CE).index[-1] == 400

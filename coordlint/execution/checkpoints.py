@@ -2,8 +2,8 @@
 
 A checkpoint argument is a ``checkpoint-N/`` or ``checkpoint-N-merged/`` directory, or any
 directory holding a model (``config.json``, ``adapter_config.json`` or ``*.safetensors``) and no
-logs of its own (no event files, ``logging.jsonl`` or ``trainer_state.json``). Its run is, in
-order:
+logs of its own (no event files anywhere below it, no ``logging.jsonl`` or
+``trainer_state.json``). Its run is, in order:
 
 1. ``--logs PATH``, or the ``logs`` of the first config ``checkpoints:`` entry whose ``path``
    glob matches it;
@@ -88,6 +88,16 @@ def _holds_logs(directory: Path, names: list[str], *, trainer_state: bool = True
     return any(is_event_file(n) for n in names) or (directory / TB_SUBDIR).is_dir()
 
 
+def _events_below(directory: Path) -> bool:
+    """Whether any event file is under ``directory`` (a logdir with a ``config.json`` at its
+    top is still a logdir); stops at the first one."""
+    for _, dirnames, filenames in os.walk(directory):
+        if any(is_event_file(n) for n in filenames):
+            return True
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    return False
+
+
 def is_checkpoint(path: Path, gate: Gate = Gate()) -> bool:
     """Whether the RUN argument ``path`` is a saved model to gate rather than a run."""
     if not path.is_dir():
@@ -98,7 +108,7 @@ def is_checkpoint(path: Path, gate: Gate = Gate()) -> bool:
     explicit = gate.logs is not None or gate.entry_for(path) is not None
     if explicit:  # a checkpoint's trainer_state.json copy is not a log of its own
         return not _holds_logs(path, names, trainer_state=False)
-    return _holds_model(path, names) and not _holds_logs(path, names)
+    return _holds_model(path, names) and not _holds_logs(path, names) and not _events_below(path)
 
 
 def _names(directory: Path) -> list[str]:

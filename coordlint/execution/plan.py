@@ -94,9 +94,11 @@ def plan(
     root = targets.root or project_root()
     asks: dict[Any, list[Checkpoint | None]] = {}
     specs: dict[Any, RunSpec] = {}
+    gated_any = False
     for argument in arguments:
         local = not remote.is_url(argument)
         if local and is_checkpoint(Path(argument), targets.gate):
+            gated_any = True
             gated = gate_checkpoint(Path(argument), targets.gate, root)
             found = [(gated.spec, gated.checkpoint)]
         else:
@@ -110,6 +112,11 @@ def plan(
             asks.setdefault(key, [])
             if checkpoint not in asks[key]:
                 asks[key].append(checkpoint)
+    if targets.logs is not None and not gated_any:
+        raise InputError(
+            f"--logs {targets.logs} is for a checkpoint directory, and no RUN is one "
+            "(each holds logs of its own)"
+        )
     return _grouped(specs, asks, root)
 
 
