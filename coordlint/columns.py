@@ -264,7 +264,8 @@ def same_value(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise: equal within float32 rounding (NaN equals NaN, inf equals inf)."""
     with np.errstate(invalid="ignore"):
         close = np.abs(a - b) <= F32_EPS * np.maximum(np.abs(a), np.abs(b))
-    return (a == b) | close | (np.isnan(a) & np.isnan(b))
+    same: np.ndarray = (a == b) | close | (np.isnan(a) & np.isnan(b))
+    return same
 
 
 class _Prefix(ScalarColumns):
@@ -308,7 +309,7 @@ class _Prefix(ScalarColumns):
             return 0, None
         return super().non_finite_facts()
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_Prefix, (self._base, self._step))
 
 

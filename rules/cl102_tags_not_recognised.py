@@ -74,8 +74,9 @@ def _likeness(logged: str, wanted: str, min_similarity: float) -> tuple[int, flo
 @coordlint.rule(
     "CL102", "tags-not-recognised", severity="info", scope="runs", params={"min_similarity": 0.8}
 )
-def tags_not_recognised(runs: list[coordlint.Run], params: dict) -> Iterator[coordlint.Finding]:
-    min_similarity = float(params["min_similarity"])
+def tags_not_recognised(
+    runs: list[coordlint.Run], min_similarity: float
+) -> Iterator[coordlint.Finding]:
     for run in runs:
         wanted_by: dict[str, list[str]] = {}
         for code, tags in sorted(run.lacks.items()):

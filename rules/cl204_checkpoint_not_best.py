@@ -60,12 +60,13 @@ NOT_A_CHECKPOINT = "not a checkpoint: gate one by naming its directory, or pass 
     params={"min_rise": 0.05, "metrics": ["soft_ce"]},
     whole_run=True,
 )
-def checkpoint_not_best(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def checkpoint_not_best(
+    run: coordlint.Run, min_rise: float, metrics: list[str]
+) -> Iterator[coordlint.Finding]:
     gated = run.checkpoint
     if gated is None:
         raise coordlint.NotApplicable(NOT_A_CHECKPOINT)
-    min_rise = float(params["min_rise"])
-    for metric in params["metrics"]:
+    for metric in metrics:
         tag, series = m.coord_series(run, str(metric))
         own = ck.value_at(series, gated.step) if tag is not None else None
         if tag is None or own is None:

@@ -37,10 +37,11 @@ from .cl204_checkpoint_not_best import NOT_A_CHECKPOINT
 @coordlint.rule(
     "CL304", "checkpoint-before-confinement", severity="warning", params={"threshold": 0.99}
 )
-def checkpoint_before_confinement(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def checkpoint_before_confinement(
+    run: coordlint.Run, threshold: float
+) -> Iterator[coordlint.Finding]:
     if run.checkpoint is None:
         raise coordlint.NotApplicable(NOT_A_CHECKPOINT)
-    threshold = float(params["threshold"])
     tag, mass = m.coord_series(run, "coord_vocab_mass")
     if tag is None or mass.empty:
         return

@@ -44,7 +44,7 @@ from .cl204_checkpoint_not_best import NOT_A_CHECKPOINT
     params={"evals_within": 2},
     whole_run=True,
 )
-def checkpoint_beyond_logs(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def checkpoint_beyond_logs(run: coordlint.Run, evals_within: int) -> Iterator[coordlint.Finding]:
     checkpoint = run.checkpoint
     if checkpoint is None:
         raise coordlint.NotApplicable(NOT_A_CHECKPOINT)
@@ -61,18 +61,15 @@ def checkpoint_beyond_logs(run: coordlint.Run, params: dict) -> Iterator[coordli
             data=data,
         )
         return
-    evals = np.unique(
-        np.concatenate(
-            [run.series(t).index.to_numpy() for t in run.tags if t.startswith("eval/")] or [[]]
-        )
-    ).astype(np.int64)
+    steps = [run.series(t).index.to_numpy() for t in run.tags if t.startswith("eval/")]
+    evals = np.unique(np.concatenate(steps)) if steps else np.empty(0, dtype=np.int64)
     before = evals[evals <= step]
     interval = _eval_interval(run, evals)
     if interval is not None:
         data["eval_steps"] = interval
     if len(before):
         data["last_eval"] = int(before[-1])
-    window = None if interval is None else int(params["evals_within"]) * interval
+    window = None if interval is None else evals_within * interval
     if len(before) and (window is None or step - int(before[-1]) <= window):
         return
     if len(before):

@@ -45,7 +45,7 @@ def _same_run(a: str, b: str) -> bool:
 
 
 @coordlint.rule("CL905", "checkpoint-step-mismatch", severity="error")
-def checkpoint_step_mismatch(run: coordlint.Run, params: dict) -> Iterator[coordlint.Finding]:
+def checkpoint_step_mismatch(run: coordlint.Run) -> Iterator[coordlint.Finding]:
     checkpoint = run.checkpoint
     if checkpoint is None:
         raise coordlint.NotApplicable(NOT_A_CHECKPOINT)

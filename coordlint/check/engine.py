@@ -135,7 +135,9 @@ def _check_runs(
                 raise ValueError(
                     f"a scope='runs' finding must name one of the runs, got run={f.run!r}"
                 )
-        findings = [_as_logged(_stamp(f, rule, f.run or "", settings), faces[f.run]) for f in found]
+        findings = [
+            _as_logged(_stamp(f, rule, f.run or "", settings), faces[str(f.run)]) for f in found
+        ]
     except NotApplicable as exc:
         reason = str(exc) or "not applicable"
         return [Outcome(n, rule.code, "skipped", reason=reason) for n in names]

@@ -246,7 +246,8 @@ def _collect_summary_columns(
     better: dict[str, str] = {}
     for impl in pm.hook.coordlint_summary_columns.get_hookimpls():
         try:
-            provided = [_summary_column(item) for item in impl.function() or []]
+            items = cast("Iterable[Sequence[Any]]", impl.function() or [])
+            provided = [_summary_column(item) for item in items]
         except Exception as exc:
             raise PluginError(
                 f"plugin {impl.plugin_name!r}: coordlint_summary_columns() must return "

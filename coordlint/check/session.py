@@ -131,7 +131,7 @@ def describe_settings(session: Session) -> str:
         lines.append(f"params: {code} " + ", ".join(f"{k}={v!r}" for k, v in params.items()))
     for tag, aliases in sorted(settings.tag_aliases.items()):
         lines.append(f"tag-alias: {tag} <- {', '.join(aliases)}")
-    for entry in settings.checkpoints:
-        step = "" if entry.step is None else f" at step {entry.step}"
-        lines.append(f"checkpoints: {entry.path} <- logs {entry.logs}{step}")
+    for checkpoint in settings.checkpoints:
+        step = "" if checkpoint.step is None else f" at step {checkpoint.step}"
+        lines.append(f"checkpoints: {checkpoint.path} <- logs {checkpoint.logs}{step}")
     return "\n".join(lines) + "\n"

@@ -100,7 +100,7 @@ def plan(
         if local and is_checkpoint(Path(argument), targets.gate):
             gated_any = True
             gated = gate_checkpoint(Path(argument), targets.gate, root)
-            found = [(gated.spec, gated.checkpoint)]
+            found: list[tuple[RunSpec, Checkpoint | None]] = [(gated.spec, gated.checkpoint)]
         else:
             plain = None
             if targets.step is not None:
