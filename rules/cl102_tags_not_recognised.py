@@ -7,7 +7,8 @@ run does log: the same last component (``val/loss`` for ``eval/loss``), the same
 (``val/coord_soft_ce`` for ``eval/coord_diag/soft_ce``), or a close spelling. A look-alike
 must be from the same split (``val``/``valid``/``validation``/``dev`` count as ``eval``). One
 finding per run names each look-alike, the tag it looks like, the rules that wanted it, and the
-``tag-aliases`` entry that would map it.
+``tag-aliases`` entry that would map it. It reads what the other selected rules asked for, so
+it says nothing when it is selected alone.
 
 ## Why it matters
 A renamed tag makes a rule silently not applicable: a soft-CE rebound logged as
