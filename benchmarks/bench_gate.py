@@ -39,9 +39,9 @@ _IN_PROCESS = """
 import sys, time
 from pathlib import Path
 import pandas
-from coordlint.check import engine
-from coordlint.check.config import Settings
-from coordlint.check.plugins import load_plugins
+from coordlint.core import engine
+from coordlint.core.config import Settings
+from coordlint.core.plugins import load_plugins
 from coordlint.execution.collect import LoadOptions, collect_runs
 rules = load_plugins().rules
 settings = Settings()

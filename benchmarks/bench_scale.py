@@ -125,9 +125,9 @@ def measure(cmd: list[str], repeat: int = 1, before=None) -> tuple[float, float]
 # `watch` re-check finds it imported.
 _BASELINE = (
     "from coordlint.cli import allocator; allocator.tune();"
-    " import coordlint.cli, coordlint.loading, coordlint.loading.cache, coordlint.check.engine,"
+    " import coordlint.cli, coordlint.loading, coordlint.loading.cache, coordlint.core.engine,"
     " pandas;"
-    " from coordlint.check.plugins import load_plugins; load_plugins()"
+    " from coordlint.core.plugins import load_plugins; load_plugins()"
 )
 
 _LOAD = """
@@ -151,7 +151,7 @@ import pandas
 from coordlint.execution.discover import discover
 from coordlint.loading import load_run
 from coordlint.loading.cache import Cache
-from coordlint.check.plugins import load_plugins
+from coordlint.core.plugins import load_plugins
 from coordlint.testing import check
 cache = Cache(sys.argv[2], min_size=0) if sys.argv[2] != '-' else None
 load_plugins()

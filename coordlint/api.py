@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import coordlint
-from coordlint.check.session import Selection, Session, Setup
+from coordlint.core.session import Selection, Session, Setup
 from coordlint.execution.collect import LoadOptions, Targets, collect_runs, iter_runs
 from coordlint.loading.cache import default_cache_dir
 from coordlint.report import Report

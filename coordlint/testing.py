@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from coordlint.check import engine
-from coordlint.check.config import Settings
-from coordlint.check.plugins import load_plugins
 from coordlint.columns import ScalarColumns
+from coordlint.core import engine
+from coordlint.core.config import Settings
+from coordlint.core.plugins import load_plugins
 from coordlint.execution.collect import Targets, load_path
 from coordlint.rule import Finding, Rule
 from coordlint.run import Run

@@ -16,7 +16,7 @@ import grimp
 PACKAGE = Path(__file__).resolve().parents[1] / "coordlint"
 ABOVE_LOADING = (
     "coordlint.execution",
-    "coordlint.check",
+    "coordlint.core",
     "coordlint.cli",
     "coordlint.api",
     "coordlint.formatters",
@@ -135,3 +135,16 @@ def test_no_module_is_over_400_lines():
         and (name := str(p.relative_to(PACKAGE.parent))) not in PENDING_SPLIT
     }
     assert long == {}
+
+
+def test_the_api_is_not_shadowed_by_a_subpackage():
+    """``coordlint.check`` and ``coordlint.load`` are functions, even after every subpackage
+    has been imported (a subpackage named ``check`` once replaced the function)."""
+    probe = (
+        "import coordlint, coordlint.cli, coordlint.core.engine, coordlint.execution.collect\n"
+        "assert callable(coordlint.check) and callable(coordlint.load)\n"
+        "import pkgutil\n"
+        "names = {m.name for m in pkgutil.iter_modules(coordlint.__path__)}\n"
+        "assert not names & {'check', 'load'}, names\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)

@@ -291,7 +291,7 @@ def test_start_up_leaves_pandas_until_a_rule_asks_for_a_series():
     probe = (
         "import sys\n"
         "from coordlint.cli import cli\n"
-        "from coordlint.check.plugins import load_plugins\n"
+        "from coordlint.core.plugins import load_plugins\n"
         "assert load_plugins().rules\n"
         "print('pandas' in sys.modules)\n"
     )

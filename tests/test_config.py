@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coordlint.check.config import Settings, find_config, load_settings
-from coordlint.check.plugins import load_plugins
+from coordlint.core.config import Settings, find_config, load_settings
+from coordlint.core.plugins import load_plugins
 from coordlint.errors import ConfigError
 from coordlint.rule import Severity
 

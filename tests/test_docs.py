@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from coordlint import hookspecs
-from coordlint.check.plugins import load_plugins
 from coordlint.cli import cli
+from coordlint.core.plugins import load_plugins
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 BUILTIN_RULES = load_plugins(autoload=False).rules

@@ -7,9 +7,9 @@ import math
 import pytest
 
 import coordlint
-from coordlint.check import engine
-from coordlint.check.config import Settings, Suppression
-from coordlint.check.plugins import load_plugins
+from coordlint.core import engine
+from coordlint.core.config import Settings, Suppression
+from coordlint.core.plugins import load_plugins
 from coordlint.errors import ConfigError
 from coordlint.testing import make_run
 

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from coordlint import rule as declare_rule
-from coordlint.check.plugins import load_plugins
 from coordlint.cli import cli
+from coordlint.core.plugins import load_plugins
 from coordlint.errors import PluginError
 from coordlint.testing import write_events
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coordlint.check.plugins import load_plugins
-from coordlint.check.summary import format_summary
-from coordlint.check.summary import summary_table as _summary_table
+from coordlint.core.plugins import load_plugins
+from coordlint.core.summary import format_summary
+from coordlint.core.summary import summary_table as _summary_table
 from coordlint.testing import load, make_run, write_events
 
 # The columns the built-in pack contributes through the coordlint_summary_columns hook.

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 import coordlint
-from coordlint.check import watch
 from coordlint.cli import cli
+from coordlint.core import watch
 from coordlint.errors import InputError
 from coordlint.report import Report
 from coordlint.rule import Finding, Severity
@@ -79,9 +79,9 @@ def test_watch_prints_each_finding_once_when_it_appears(tmp_path, monkeypatch):
 def test_watch_loop_emits_only_new_findings_per_check(tmp_path, monkeypatch):
     run_dir = tmp_path / "live"
     _grow(run_dir, monkeypatch)
-    from coordlint.check import engine
-    from coordlint.check.config import Settings
-    from coordlint.check.plugins import load_plugins
+    from coordlint.core import engine
+    from coordlint.core.config import Settings
+    from coordlint.core.plugins import load_plugins
 
     rules = load_plugins().rules
     settings = Settings(select=["CL201", "CL902"])

@@ -9,9 +9,6 @@ from pathlib import Path
 import click
 
 import coordlint
-from coordlint.check.baseline import BaselineFilter, read_baseline
-from coordlint.check.baseline import write_baseline as write_baseline_file
-from coordlint.check.session import Selection, Setup, describe_settings
 from coordlint.cli.options import (
     CliState,
     Gating,
@@ -21,6 +18,9 @@ from coordlint.cli.options import (
     selection_options,
     setup_options,
 )
+from coordlint.core.baseline import BaselineFilter, read_baseline
+from coordlint.core.baseline import write_baseline as write_baseline_file
+from coordlint.core.session import Selection, Setup, describe_settings
 from coordlint.errors import InputError
 from coordlint.execution.collect import LoadOptions, iter_runs
 from coordlint.formatters.text_format import summary_line

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import click
 
-from coordlint.check.config import FAIL_LEVELS
-from coordlint.check.session import Selection, Session, Setup
+from coordlint.core.config import FAIL_LEVELS
+from coordlint.core.session import Selection, Session, Setup
 from coordlint.execution.collect import LoadOptions
 from coordlint.loading.cache import default_cache_dir, parse_size
 from coordlint.loading.remote import parse_storage_options

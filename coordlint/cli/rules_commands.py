@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from coordlint.check import engine
-from coordlint.check.engine_findings import ENGINE_RULES
-from coordlint.check.session import Setup
 from coordlint.cli.options import open_session, setup_options
+from coordlint.core import engine
+from coordlint.core.engine_findings import ENGINE_RULES
+from coordlint.core.session import Setup
 
 __all__ = ["explain", "plugins_command", "rules_command"]
 

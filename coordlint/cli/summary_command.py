@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from coordlint.check import summary
-from coordlint.check.session import Setup
 from coordlint.cli.options import load_options, open_session, setup_options
+from coordlint.core import summary
+from coordlint.core.session import Setup
 from coordlint.execution.collect import LoadOptions, collect_runs
 from coordlint.run import Run
 

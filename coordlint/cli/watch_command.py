@@ -8,8 +8,6 @@ from pathlib import Path
 import click
 
 import coordlint
-from coordlint.check.session import Selection, Setup
-from coordlint.check.watch import watch_loop
 from coordlint.cli.check_command import want_color
 from coordlint.cli.options import (
     CliState,
@@ -18,6 +16,8 @@ from coordlint.cli.options import (
     selection_options,
     setup_options,
 )
+from coordlint.core.session import Selection, Setup
+from coordlint.core.watch import watch_loop
 from coordlint.errors import CoordlintError
 from coordlint.execution.collect import LoadOptions, collect_runs
 from coordlint.execution.parallel import open_executor

@@ -120,9 +120,9 @@ def test_raw_lines_carry_no_unescaped_separator(hostile_run):
 
 
 def test_run_without_a_file_has_no_file_property(tmp_path):
-    from coordlint.check import engine
-    from coordlint.check.config import Settings
-    from coordlint.check.plugins import load_plugins
+    from coordlint.core import engine
+    from coordlint.core.config import Settings
+    from coordlint.core.plugins import load_plugins
     from coordlint.formatters import github_format
     from coordlint.testing import make_run
 

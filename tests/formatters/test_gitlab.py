@@ -8,9 +8,9 @@ from pathlib import Path
 
 import coordlint
 from coordlint import Finding
-from coordlint.check import engine
-from coordlint.check.config import Settings
-from coordlint.check.plugins import load_plugins
+from coordlint.core import engine
+from coordlint.core.config import Settings
+from coordlint.core.plugins import load_plugins
 from coordlint.formatters import gitlab_format
 from coordlint.testing import load, make_run, write_events
 

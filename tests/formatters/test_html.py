@@ -139,8 +139,8 @@ def test_missing_matplotlib_is_a_clear_error(monkeypatch):
 
 def test_coordlint_does_not_import_matplotlib_until_asked():
     code = (
-        "import sys, coordlint.cli, coordlint.check.plugins;"
-        "p = coordlint.check.plugins.load_plugins(autoload=False);"
+        "import sys, coordlint.cli, coordlint.core.plugins;"
+        "p = coordlint.core.plugins.load_plugins(autoload=False);"
         "assert 'html' in p.formatters;"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported eagerly'"
     )

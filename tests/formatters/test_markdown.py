@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 import coordlint
 from coordlint import Finding
-from coordlint.check import engine
-from coordlint.check.config import Settings
-from coordlint.check.plugins import load_plugins
 from coordlint.cli import cli
+from coordlint.core import engine
+from coordlint.core.config import Settings
+from coordlint.core.plugins import load_plugins
 from coordlint.formatters import markdown_format
 from coordlint.rule import Severity
 from coordlint.testing import load, write_events

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from coordlint.check import engine
-from coordlint.check.config import Settings
-from coordlint.check.plugins import load_plugins
+from coordlint.core import engine
+from coordlint.core.config import Settings
+from coordlint.core.plugins import load_plugins
 from coordlint.testing import event_run, load, write_events  # noqa: F401  (event_run: fixture)
 
 

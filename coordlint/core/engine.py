@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from coordlint.check.config import Settings
-from coordlint.check.engine_findings import RULE_ERROR
-from coordlint.check.selection import enabled_codes
+from coordlint.core.config import Settings
+from coordlint.core.engine_findings import RULE_ERROR
+from coordlint.core.selection import enabled_codes
 from coordlint.report import Outcome, Report, Suppressed
 from coordlint.rule import Finding, NotApplicable, Rule, Severity
 from coordlint.run import Run

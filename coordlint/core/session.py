@@ -8,10 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coordlint.check import engine
-from coordlint.check.baseline import BaselineFilter
-from coordlint.check.config import FAIL_LEVELS, Settings, load_settings
-from coordlint.check.plugins import Plugins, load_plugins
+from coordlint.core import engine
+from coordlint.core.baseline import BaselineFilter
+from coordlint.core.config import FAIL_LEVELS, Settings, load_settings
+from coordlint.core.plugins import Plugins, load_plugins
 from coordlint.errors import ConfigError
 from coordlint.execution.naming import project_root
 from coordlint.execution.plan import Targets

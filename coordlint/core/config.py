@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from coordlint.check.engine_findings import refuse_engine_code
-from coordlint.check.selection import ALL, validate_entries
+from coordlint.core.engine_findings import refuse_engine_code
+from coordlint.core.selection import ALL, validate_entries
 from coordlint.errors import ConfigError
 from coordlint.execution.checkpoints import CheckpointEntry
 from coordlint.rule import Rule, Severity
