@@ -31,3 +31,8 @@ def coordlint_rules() -> list[Rule]:
 @coordlint.hookimpl
 def coordlint_summary_columns() -> list[tuple[str, tuple[str, ...]]]:
     return _coord.summary_columns()
+
+
+@coordlint.hookimpl
+def coordlint_config_keys() -> dict[str, type]:
+    return _coord.config_key_types()

@@ -59,7 +59,7 @@ def _checkpoint_hint(run: coordlint.Run, step: int) -> tuple[str, str | None]:
     if found is not None:
         return f"evaluate {found.name} (the saved checkpoint nearest step {step})", found.name
     save_steps = m.config_value(run, m.CFG_SAVE_STEPS)
-    if isinstance(save_steps, (int, float)) and save_steps > 0:
+    if isinstance(save_steps, (int, float)) and save_steps >= 1:  # below 1: a ratio of the run
         nearest = max(int(save_steps), int(round(step / save_steps) * save_steps))
         return (
             f"evaluate the checkpoint nearest step {step} (save_steps={int(save_steps)}: "

@@ -8,6 +8,7 @@ for YAML the line. Rule codes and params are checked once the plugins are loaded
 from __future__ import annotations
 
 import fnmatch
+import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from coordlint.check.guard import DEFAULT_TIMEOUT
 from coordlint.check.selection import ALL, validate_entries
 from coordlint.errors import ConfigError
 from coordlint.rule import Rule, Severity
@@ -58,6 +60,8 @@ class Settings:
     tag_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: list[str] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
+    #: Seconds one rule call may run before it is stopped as a CL900 (0: no limit).
+    rule_timeout: float = DEFAULT_TIMEOUT
     path: Path | None = None
     lines: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
 
@@ -112,6 +116,18 @@ def _same_type(default: Any, value: Any) -> bool:
     if isinstance(default, (list, tuple)):
         return isinstance(value, (list, tuple))
     return isinstance(value, type(default))
+
+
+def parse_timeout(value: Any, where: str) -> float:
+    """A time limit in seconds: a finite number, 0 or more (0: no limit)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ConfigError(f"{where}: must be a number of seconds, 0 or more (0: no limit)")
+    return float(value)
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -256,10 +272,12 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
                     aliases = [aliases]
                 _expect(s, aliases, list, key, tag)
                 s.tag_aliases[str(tag)] = tuple(str(a) for a in aliases)
+        elif key == "rule-timeout":
+            s.rule_timeout = parse_timeout(value, s.where(key))
         elif key == "plugins":
             s.plugins = [_plugin_spec(s, str(p)) for p in _expect(s, value, list, key)]
         else:
             known = "select, ignore, extend-select, extend-ignore, fail-on, severity, params, "
-            known += "tag-aliases, plugins"
+            known += "tag-aliases, plugins, rule-timeout"
             raise ConfigError(f"{s.where(key)}: unknown key {key!r} (known keys: {known})")
     return s

@@ -7,16 +7,15 @@ after asking only for tags the run does not log.
 
 from __future__ import annotations
 
-import math
+import copy
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from coordlint.check.config import Settings
+from coordlint.check.guard import CallResult, RuleGuard, describe
 from coordlint.check.selection import enabled_codes
+from coordlint.check.stamp import stamp
 from coordlint.columns import RunData
 from coordlint.report import Outcome, Report, Suppressed
 from coordlint.rule import Finding, NotApplicable, Rule, Severity
@@ -41,6 +40,7 @@ def check(
     settings: Settings,
     version: str = "",
     suppress: Sequence[Suppress] = (),
+    config_types: Mapping[str, type] | None = None,
 ) -> Report:
     """Run every enabled rule on ``runs`` and return the report.
 
@@ -49,22 +49,30 @@ def check(
     next runs), the rules over all runs at the end. Each rule sees its own :class:`Run` face
     over the run, with the configured tag aliases, so the tags it asks for are tracked.
     Each ``suppress`` callable may claim a finding by returning a reason (a baseline, say);
-    config ignore entries with a reason are applied first.
+    config ignore entries with a reason are applied first. ``config_types`` are the run-config
+    keys the plugins read, with their types: a run whose config holds one with a value of
+    another type has it hidden from the rules and reported (CL901).
+
+    Every rule call is guarded (:mod:`coordlint.check.guard`): whatever it raises, prints or
+    however long it runs (``settings.rule_timeout``), the other rules still run.
     """
     report = Report(runs=[], rules=dict(rules), fail_on=settings.fail_on, version=version)
     enabled = select_rules(rules, settings)
     params = {rule.code: settings.params_for(rule) for rule in enabled}
     per_run = [rule for rule in enabled if rule.scope != "runs"]
     aliases = settings.tag_aliases
-    for item in runs:
-        run = _face(item, aliases)
-        report.runs.append(run)
-        for rule in per_run:
-            report.outcomes.append(_check_one(rule, run, params[rule.code], settings, report))
-    for rule in enabled:
-        if rule.scope == "runs":
-            outcomes = _check_runs(rule, list(report.runs), params[rule.code], settings, report)
-            report.outcomes.extend(outcomes)
+    with RuleGuard(settings.rule_timeout) as guard:
+        for item in runs:
+            run = _face(item, aliases, config_types or {})
+            report.runs.append(run)
+            for rule in per_run:
+                outcome = _check_one(rule, run, params[rule.code], settings, report, guard)
+                report.outcomes.append(outcome)
+        for rule in enabled:
+            if rule.scope == "runs":
+                runs_now = list(report.runs)
+                outcomes = _check_runs(rule, runs_now, params[rule.code], settings, report, guard)
+                report.outcomes.extend(outcomes)
     position = {r.name: i for i, r in enumerate(report.runs)}
     report.outcomes.sort(key=lambda o: (position[o.run], o.code))
     filters: list[Suppress] = [_config_suppressions(settings), *suppress]
@@ -93,51 +101,79 @@ def _config_suppressions(settings: Settings) -> Suppress:
     return suppress
 
 
-def _face(item: RunData | Run, aliases: Mapping[str, Sequence[str]]) -> Run:
-    if isinstance(item, Run):
-        return item
-    return Run(item, tag_aliases=aliases)
+def _face(
+    item: RunData | Run, aliases: Mapping[str, Sequence[str]], config_types: Mapping[str, type]
+) -> Run:
+    run = item if isinstance(item, Run) else Run(item, tag_aliases=aliases)
+    return run._config_checked(config_types) if config_types else run
 
 
 def _check_one(
-    rule: Rule, run: Run, params: dict[str, Any], settings: Settings, report: Report
+    rule: Rule,
+    run: Run,
+    params: dict[str, Any],
+    settings: Settings,
+    report: Report,
+    guard: RuleGuard,
 ) -> Outcome:
     asked: list[str] = []
-    try:
-        found = list(rule.check(run._for_rule(asked), params) or ())
-    except NotApplicable as exc:
-        return Outcome(run.name, rule.code, "skipped", reason=str(exc) or "not applicable")
-    except Exception as exc:  # a broken rule must not stop the others
-        return _rule_error(rule, run.name, exc, report)
-    if not found and asked and not any(run.logged_as(t) for t in asked):
+    face = run._for_rule(asked)
+
+    def call() -> list[Finding]:
+        found = list(rule.check(face, copy.deepcopy(params)) or ())
+        severity = settings.severity.get(rule.code)
+        return [stamp(f, rule, run.name, severity) for f in found]
+
+    result = guard.call(call, _label(rule))
+    if result.error is not None:
+        if isinstance(result.error, NotApplicable) and not result.timed_out:
+            reason = describe(result.error) or "not applicable"
+            return Outcome(run.name, rule.code, "skipped", reason=reason)
+        return _rule_error(rule, run.name, result, settings, report)
+    findings: list[Finding] = result.value
+    if not findings and asked and not any(run.logged_as(t) for t in asked):
         return Outcome(run.name, rule.code, "skipped", reason=f"run lacks {', '.join(asked)}")
-    try:
-        findings = [_stamp(f, rule, run.name, settings) for f in found]
-    except Exception as exc:
-        return _rule_error(rule, run.name, exc, report)
     return _outcome(run.name, rule.code, findings, report)
 
 
 def _check_runs(
-    rule: Rule, runs: list[Run], params: dict[str, Any], settings: Settings, report: Report
+    rule: Rule,
+    runs: list[Run],
+    params: dict[str, Any],
+    settings: Settings,
+    report: Report,
+    guard: RuleGuard,
 ) -> list[Outcome]:
     names = [r.name for r in runs]
-    try:
-        found = list(rule.check([r._for_rule(None) for r in runs], params) or ())
+    faces = [r._for_rule(None) for r in runs]
+
+    def call() -> list[Finding]:
+        found = list(rule.check(faces, copy.deepcopy(params)) or ())
+        severity = settings.severity.get(rule.code)
+        stamped = []
         for f in found:
-            if f.run not in names:
+            run = f.run if isinstance(f, Finding) else None
+            if not isinstance(run, str) or run not in names:
                 raise ValueError(
-                    f"a scope='runs' finding must name one of the runs, got run={f.run!r}"
+                    f"a scope='runs' finding must name one of the runs, got run={run!r}"
                 )
-        findings = [_stamp(f, rule, f.run or "", settings) for f in found]
-    except NotApplicable as exc:
-        reason = str(exc) or "not applicable"
-        return [Outcome(n, rule.code, "skipped", reason=reason) for n in names]
-    except Exception as exc:
-        return [_rule_error(rule, names[0], exc, report)] + [
+            stamped.append(stamp(f, rule, run, severity))
+        return stamped
+
+    result = guard.call(call, _label(rule))
+    if result.error is not None:
+        if isinstance(result.error, NotApplicable) and not result.timed_out:
+            reason = describe(result.error) or "not applicable"
+            return [Outcome(n, rule.code, "skipped", reason=reason) for n in names]
+        return [_rule_error(rule, names[0], result, settings, report)] + [
             Outcome(n, rule.code, "skipped", reason="rule error") for n in names[1:]
         ]
+    findings: list[Finding] = result.value
     return [_outcome(n, rule.code, [f for f in findings if f.run == n], report) for n in names]
+
+
+def _label(rule: Rule) -> str:
+    return f"{rule.code} {rule.name}"
 
 
 def _outcome(run: str, code: str, findings: list[Finding], report: Report) -> Outcome:
@@ -145,46 +181,34 @@ def _outcome(run: str, code: str, findings: list[Finding], report: Report) -> Ou
     return Outcome(run, code, status, findings)
 
 
-def _rule_error(rule: Rule, run: str, exc: BaseException, report: Report) -> Outcome:
+def _rule_error(
+    rule: Rule, run: str, result: CallResult, settings: Settings, report: Report
+) -> Outcome:
+    exc = result.error
+    assert exc is not None
+    data: dict[str, Any] = {"rule": rule.code, "plugin": rule.plugin}
+    if result.timed_out:
+        message = (
+            f"rule {rule.code} {rule.name} did not finish within its time limit of "
+            f"{settings.rule_timeout:g} s (--rule-timeout) and was "
+            + ("abandoned" if result.abandoned else "stopped")
+        )
+        data.update(exception="RuleTimeout", timeout=settings.rule_timeout)
+    else:
+        said = describe(exc)
+        message = f"rule {rule.code} {rule.name} raised {type(exc).__name__}"
+        message += f": {said}" if said else ""
+        data["exception"] = type(exc).__name__
     finding = Finding(
-        f"rule {rule.code} {rule.name} raised {type(exc).__name__}: {exc}",
-        data={"rule": rule.code, "plugin": rule.plugin, "exception": type(exc).__name__},
+        message,
+        data=data,
         severity=Severity.ERROR,
         run=run,
         code=RULE_ERROR[0],
         rule=RULE_ERROR[1],
     )
-    report.tracebacks[id(finding)] = "".join(traceback.format_exception(exc))
+    try:
+        report.tracebacks[id(finding)] = "".join(traceback.format_exception(exc))
+    except Exception:
+        report.tracebacks[id(finding)] = f"{type(exc).__name__} (traceback cannot be shown)"
     return _outcome(run, rule.code, [finding], report)
-
-
-def _stamp(finding: Finding, rule: Rule, run: str, settings: Settings) -> Finding:
-    if not isinstance(finding, Finding):
-        raise TypeError(f"rules must yield coordlint.Finding, got {type(finding).__name__}")
-    severity = settings.severity.get(rule.code)  # the user's config beats the rule's own choice
-    if severity is None:
-        severity = rule.severity if finding.severity is None else finding.severity
-    return replace(
-        finding,
-        code=rule.code,
-        rule=rule.name,
-        run=run,
-        severity=Severity.parse(severity),
-        tag=finding.tag,
-        step=None if finding.step is None else int(finding.step),
-        data=_flat_data(finding.data),
-    )
-
-
-def _flat_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Evidence as plain JSON numbers and strings (numpy scalars unwrapped, non-finite spelled)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, float) and not math.isfinite(value):
-            value = str(value)
-        elif value is not None and not isinstance(value, (int, float, str, bool)):
-            value = str(value)
-        out[str(key)] = value
-    return out

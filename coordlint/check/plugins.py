@@ -2,27 +2,31 @@
 
 Everything registers through the hooks in :mod:`coordlint.hookspecs`; the built-in rules are a
 plugin like any team's. Loading problems become :class:`~coordlint.errors.PluginError` (exit 2)
-with one line that names the plugin.
+with one line that names the plugin, whatever the plugin raised (``sys.exit(0)`` at import
+included); what a plugin prints while it loads goes to stderr, never into the report.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from coordlint import hookspecs
+from coordlint.check.guard import ESCAPES, describe
 from coordlint.errors import PluginError
 from coordlint.rule import CODE_PATTERN, Rule
+from coordlint.runconfig import CONFIG_TYPES
 
 if TYPE_CHECKING:
     from coordlint.report import Report
@@ -53,6 +57,8 @@ class Plugins:
     formatters: dict[str, Callable[[Report], str]]
     #: ``coordlint summary``'s columns: (name, tags preferred first), in plugin order.
     summary_columns: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    #: The run-config keys the plugins' rules read, with their types (checked before rules).
+    config_keys: dict[str, type] = field(default_factory=dict)
 
 
 def load_plugins(
@@ -88,7 +94,9 @@ def load_plugins(
         raise PluginError(f"plugin {exc.plugin!r}: {exc}") from exc
     rules = _collect_rules(pm, info)
     formatters = _collect_formatters(pm)
-    return Plugins(pm, info, rules, formatters, _collect_summary_columns(pm))
+    return Plugins(
+        pm, info, rules, formatters, _collect_summary_columns(pm), _collect_config_keys(pm)
+    )
 
 
 def _installed() -> bool:
@@ -116,11 +124,12 @@ def _load_entry_points(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) ->
                 continue
             dist_name = dist.metadata["name"] or ep.name
             try:
-                plugin = ep.load()
-            except Exception as exc:
+                with contextlib.redirect_stdout(sys.stderr):
+                    plugin = ep.load()
+            except ESCAPES as exc:
                 raise PluginError(
                     f"plugin {ep.name!r} (from {dist_name}) failed to import: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"{type(exc).__name__}: {describe(exc)}"
                 ) from exc
             _register(pm, plugin, ep.name)
             info[ep.name] = PluginInfo(ep.name, dist.version, f"entry point of {dist_name}")
@@ -138,13 +147,29 @@ def _import_plugin(spec: str) -> ModuleType:
             assert module_spec is not None and module_spec.loader is not None
             module = importlib.util.module_from_spec(module_spec)
             sys.modules[name] = module
-            module_spec.loader.exec_module(module)
+            with contextlib.redirect_stdout(sys.stderr):
+                module_spec.loader.exec_module(module)
             return module
-        return importlib.import_module(spec)
+        with contextlib.redirect_stdout(sys.stderr):
+            return importlib.import_module(spec)
     except PluginError:
         raise
-    except Exception as exc:
-        raise PluginError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
+    except ESCAPES as exc:
+        raise PluginError(
+            f"plugin {spec!r} failed to import: {type(exc).__name__}: {describe(exc)}"
+        ) from exc
+
+
+def _call_hook(impl: pluggy.HookImpl, hook: str, convert: Callable[[Any], Any]) -> Any:
+    """``convert(impl's hook result or nothing)``: whatever the plugin's code raises (SystemExit
+    too) is a PluginError naming it, and what it prints goes to stderr."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return convert(impl.function() or ())
+    except ESCAPES as exc:
+        raise PluginError(
+            f"plugin {impl.plugin_name!r}: {hook}() raised {type(exc).__name__}: {describe(exc)}"
+        ) from exc
 
 
 def _collect_rules(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dict[str, Rule]:
@@ -152,12 +177,7 @@ def _collect_rules(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dic
     rules: dict[str, Rule] = {}
     for impl in pm.hook.coordlint_rules.get_hookimpls():  # in registration order
         plugin = impl.plugin_name
-        try:
-            provided = list(impl.function() or [])
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {plugin!r}: coordlint_rules() raised {type(exc).__name__}: {exc}"
-            ) from exc
+        provided = _call_hook(impl, "coordlint_rules", list)
         for item in provided:
             if not isinstance(item, Rule):
                 raise PluginError(
@@ -185,8 +205,13 @@ def _collect_rules(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dic
 def _collect_formatters(pm: pluggy.PluginManager) -> dict[str, Callable[[Report], str]]:
     formatters: dict[str, Callable[[Report], str]] = {}
     for impl in pm.hook.coordlint_formatters.get_hookimpls():
-        provided: Mapping[str, Callable[[Report], str]] = impl.function() or {}
+        provided = _call_hook(impl, "coordlint_formatters", dict)
         for name, func in provided.items():
+            if not isinstance(name, str) or not callable(func):
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: coordlint_formatters() must map format names "
+                    f"to functions, got {name!r}: {func!r}"
+                )
             if name in formatters:
                 raise PluginError(
                     f"plugin {impl.plugin_name!r}: output format {name!r} is already registered"
@@ -198,8 +223,8 @@ def _collect_formatters(pm: pluggy.PluginManager) -> dict[str, Callable[[Report]
 def _collect_summary_columns(pm: pluggy.PluginManager) -> list[tuple[str, tuple[str, ...]]]:
     columns: dict[str, tuple[str, ...]] = {}
     for impl in pm.hook.coordlint_summary_columns.get_hookimpls():
+        provided = _call_hook(impl, "coordlint_summary_columns", list)
         try:
-            provided = list(impl.function() or [])
             pairs = [(str(name), tuple(str(t) for t in tags)) for name, tags in provided]
         except Exception as exc:
             raise PluginError(
@@ -213,3 +238,24 @@ def _collect_summary_columns(pm: pluggy.PluginManager) -> list[tuple[str, tuple[
                 )
             columns[name] = tags
     return list(columns.items())
+
+
+def _collect_config_keys(pm: pluggy.PluginManager) -> dict[str, type]:
+    keys: dict[str, type] = {}
+    owner: dict[str, str] = {}
+    for impl in pm.hook.coordlint_config_keys.get_hookimpls():
+        plugin = impl.plugin_name
+        provided = _call_hook(impl, "coordlint_config_keys", dict)
+        for key, kind in provided.items():
+            if not isinstance(key, str) or kind not in CONFIG_TYPES:
+                raise PluginError(
+                    f"plugin {plugin!r}: coordlint_config_keys() maps {key!r} to {kind!r}; "
+                    "keys are dotted strings, types bool, int, float or str"
+                )
+            if key in keys and keys[key] is not kind:
+                raise PluginError(
+                    f"run-config key {key!r} is declared {keys[key].__name__} by plugin "
+                    f"{owner[key]!r} and {kind.__name__} by plugin {plugin!r}"
+                )
+            keys[key], owner[key] = kind, plugin
+    return keys

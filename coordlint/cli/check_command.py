@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -11,12 +12,14 @@ import click
 import coordlint
 from coordlint.check.baseline import BaselineFilter, read_baseline
 from coordlint.check.baseline import write_baseline as write_baseline_file
+from coordlint.check.guard import ESCAPES, describe
 from coordlint.check.session import Selection, Session, Setup, describe_settings
 from coordlint.cli.options import CliState, load_options, selection_options, setup_options
-from coordlint.errors import InputError
+from coordlint.errors import InputError, PluginError
 from coordlint.execution.collect import LoadOptions, iter_runs
+from coordlint.report import Report
 
-__all__ = ["check", "want_color"]
+__all__ = ["check", "render", "want_color"]
 
 
 def want_color(choice: str) -> bool:
@@ -110,7 +113,7 @@ def check(
     if not state.debug:
         report.tracebacks.clear()
     report.color = output is None and want_color(color)
-    text = formatter(report)
+    text = render(report, output_format)
     if output is None:
         click.echo(text, nl=False, color=report.color)
     else:
@@ -119,6 +122,21 @@ def check(
         except OSError as exc:
             raise InputError(f"cannot write report to {output}: {exc.strerror or exc}") from exc
     return 0 if exit_zero else report.exit_code
+
+
+def render(report: Report, fmt: str) -> str:
+    """``report.to(fmt)``; a plugin's format that raises anything (``SystemExit`` too) or
+    prints is an error naming it, not an exit 0 or a corrupted report."""
+    formatter = report.formatters[fmt]
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return report.to(fmt)
+    except ESCAPES as exc:
+        if getattr(formatter, "__module__", "").startswith("coordlint."):
+            raise  # coordlint's own format: a bug in coordlint
+        raise PluginError(
+            f"output format {fmt!r} raised {type(exc).__name__}: {describe(exc)}"
+        ) from exc
 
 
 def _say_baseline(baseline: BaselineFilter) -> None:

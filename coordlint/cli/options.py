@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 
 import click
 
-from coordlint.check.config import FAIL_LEVELS
+from coordlint.check.config import FAIL_LEVELS, parse_timeout
+from coordlint.check.guard import DEFAULT_TIMEOUT
 from coordlint.check.session import Selection, Setup
+from coordlint.errors import ConfigError
 from coordlint.execution.collect import LoadOptions
 from coordlint.loading.cache import default_cache_dir, parse_size
 from coordlint.loading.remote import parse_storage_options
@@ -117,8 +119,20 @@ def setup_options(func: F) -> F:
     return debug_option(_group(options, build, "setup", keys)(func))
 
 
+def _timeout(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_timeout(float(value), "--rule-timeout")
+    except (ValueError, ConfigError):
+        raise click.BadParameter(
+            f"{value!r} is not a number of seconds, 0 or more (0: no limit)", ctx=ctx, param=param
+        ) from None
+
+
 def selection_options(func: F) -> F:
-    """``--select``/``--ignore``/``--extend-*`` and ``--fail-on`` → ``selection``."""
+    """``--select``/``--ignore``/``--extend-*``, ``--fail-on`` and ``--rule-timeout`` →
+    ``selection``."""
     options = [
         click.option(
             "--fail-on",
@@ -136,8 +150,15 @@ def selection_options(func: F) -> F:
         click.option(
             "--extend-ignore", multiple=True, help="Codes or prefixes to disable as well."
         ),
+        click.option(
+            "--rule-timeout",
+            metavar="SECONDS",
+            callback=_timeout,
+            help=f"Stop a rule call that runs longer and report it as CL900 (default "
+            f"{DEFAULT_TIMEOUT:g}; 0: no limit; config key rule-timeout).",
+        ),
     ]
-    keys = ["fail_on", "select", "ignore", "extend_select", "extend_ignore"]
+    keys = ["fail_on", "select", "ignore", "extend_select", "extend_ignore", "rule_timeout"]
 
     def build(**values: Any) -> Selection:
         return Selection(**values)
