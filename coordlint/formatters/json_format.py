@@ -4,6 +4,9 @@
 "findings": [{"run", "code", "rule", "severity", "message", "tag", "step", "data"}],
 "suppressed": [{...the finding's keys..., "reason"}]}``. ``suppressed`` lists findings that were
 baselined (reason ``baseline``) or ignored in config with a reason; they do not fail the check.
+Strings are valid Unicode (a name that is not valid UTF-8 shows U+FFFD where its bad bytes
+were) and C1/bidirectional controls are ``\\u`` escapes (see
+:func:`~coordlint.formatters.safe_text.json_safe`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from coordlint.formatters.safe_text import json_safe
 from coordlint.report import Report
 from coordlint.rule import Finding
 
@@ -48,4 +52,5 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def format_report(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    document = json.dumps(report_dict(report), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_safe(document) + "\n"
