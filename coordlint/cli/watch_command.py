@@ -11,7 +11,13 @@ import coordlint
 from coordlint.check.session import Selection, Session, Setup
 from coordlint.check.watch import watch_loop
 from coordlint.cli.check_command import want_color
-from coordlint.cli.options import CliState, load_options, selection_options, setup_options
+from coordlint.cli.options import (
+    CliState,
+    cache_dir_option,
+    load_options,
+    selection_options,
+    setup_options,
+)
 from coordlint.errors import CoordlintError
 from coordlint.execution.collect import LoadOptions, collect_runs
 from coordlint.execution.parallel import open_executor
@@ -94,11 +100,7 @@ def watch_command(
 
 
 @click.command("clean")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The cache directory to empty (default: the user cache dir).",
-)
+@cache_dir_option("The cache directory to empty (default: the user cache dir).")
 def clean_command(cache_dir: Path | None) -> int:
     """Delete the cache of decoded event files."""
     directory = cache_dir or default_cache_dir()
