@@ -135,6 +135,11 @@ def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
         ("? [a, b]\n: c\n", ":1: invalid YAML: keys must be strings, got a list"),
         ("select: [CL1]\nselect: [CL2]\n", ":2: invalid YAML: key 'select' is given twice"),
         ("params:\n  CL201: {min_rise: 1, min_rise: 2}\n", ":2: invalid YAML: key 'min_rise'"),
+        ("select: [CL1]\nfail-on: \x0b\n", ":2: invalid YAML: control character U+000B is not"),
+        ("select: [CL1]\nfail-on: !!float x\n", ":2: invalid YAML value: ValueError: could not"),
+        ("select:\n  - !!int '12a'\n", ":2: invalid YAML value: ValueError: invalid literal"),
+        ("fail-on: !!bool maybe\n", ":1: invalid YAML value: KeyError: 'maybe'"),
+        ("select: [CL1]\n\nx: !!timestamp junk\n", ":3: invalid YAML value: AttributeError"),
     ],
 )
 def test_malformed_yaml_is_one_error_with_the_line(tmp_path, text, message):

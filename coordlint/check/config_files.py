@@ -78,6 +78,11 @@ class _StrictLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self.constructing: yaml.Node | None = None  # for the line of a value that fails
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        self.constructing = node
+        return super().construct_object(node, deep)
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -129,17 +134,30 @@ _SCALARS = ("int", "float", "bool", "null", "timestamp", "binary")
 def read_yaml(path: Path) -> tuple[Any, KeyLines]:
     """``path``'s document and the line of every mapping key in it (by key path)."""
     text = _text(path, _read(path))
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)  # checks every character is printable
         node = loader.get_single_node()
         data = None if node is None else loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ConfigError(
+            f"{path}:{line}: invalid YAML: control character U+{char:04X} is not allowed"
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: invalid YAML: {problem}") from exc
+    except Exception as exc:  # PyYAML's constructors on a bad tagged value: !!float x, ...
+        # (ValueError, KeyError for !!bool maybe, AttributeError for !!timestamp junk)
+        node = loader.constructing if loader is not None else None
+        where = f"{path}:{node.start_mark.line + 1}" if node is not None else str(path)
+        raise ConfigError(f"{where}: invalid YAML value: {type(exc).__name__}: {exc}") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: KeyLines = {}
     _record_lines(node, (), lines)
     return data, lines
