@@ -399,3 +399,24 @@ def coordlint_builtin(code):
 
 def test_rule_timeout_is_a_base_exception():
     assert not issubclass(RuleTimeout, Exception)
+
+
+@coordlint.rule("TM051", "endless")
+def endless(run, params):
+    while True:
+        yield coordlint.Finding("again")
+
+
+def test_a_rule_that_yields_without_end_is_stopped_at_the_findings_limit():
+    report = _check([make_run({"x": {1: 1.0}})], [endless], rule_timeout=30)
+    (finding,) = report.findings
+    assert finding.code == "CL900"
+    assert finding.message == (
+        f"rule TM051 endless raised RuntimeError: more than {engine.MAX_FINDINGS} findings on "
+        "one run; stopped reading them"
+    )
+
+
+def test_a_time_limit_beyond_years_is_no_limit():
+    report = _check([make_run({"train/loss": {1: 1.0}})], [finishes], rule_timeout=1e300)
+    assert [f.code for f in report.findings] == ["TM004"]

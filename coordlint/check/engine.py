@@ -1,13 +1,15 @@
 """Run the enabled rules over the runs, isolate failures, stamp findings.
 
-A rule that raises never stops the others: it becomes a ``CL900 rule-error`` finding. A rule
-is *not applicable* to a run when it raised :class:`~coordlint.NotApplicable`, or found nothing
-after asking only for tags the run does not log.
+A rule that raises never stops the others: it becomes a ``CL900 rule-error`` finding, as does
+one that runs over its time limit or reports more than :data:`MAX_FINDINGS` findings on a run.
+A rule is *not applicable* to a run when it raised :class:`~coordlint.NotApplicable`, or found
+nothing after asking only for tags the run does not log.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -22,6 +24,8 @@ from coordlint.rule import Finding, NotApplicable, Rule, Severity
 from coordlint.run import Run
 
 RULE_ERROR = ("CL900", "rule-error")
+#: Findings one rule may report on one run (a scope="runs" rule: this many per run).
+MAX_FINDINGS = 10_000
 
 
 def select_rules(rules: Mapping[str, Rule], settings: Settings) -> list[Rule]:
@@ -120,7 +124,7 @@ def _check_one(
     face = run._for_rule(asked)
 
     def call() -> list[Finding]:
-        found = list(rule.check(face, copy.deepcopy(params)) or ())
+        found = _bounded(rule.check(face, copy.deepcopy(params)), MAX_FINDINGS)
         severity = settings.severity.get(rule.code)
         return [stamp(f, rule, run.name, severity) for f in found]
 
@@ -148,7 +152,7 @@ def _check_runs(
     faces = [r._for_rule(None) for r in runs]
 
     def call() -> list[Finding]:
-        found = list(rule.check(faces, copy.deepcopy(params)) or ())
+        found = _bounded(rule.check(faces, copy.deepcopy(params)), MAX_FINDINGS * len(faces))
         severity = settings.severity.get(rule.code)
         stamped = []
         for f in found:
@@ -170,6 +174,15 @@ def _check_runs(
         ]
     findings: list[Finding] = result.value
     return [_outcome(n, rule.code, [f for f in findings if f.run == n], report) for n in names]
+
+
+def _bounded(returned: Iterable[Any] | None, limit: int) -> list[Any]:
+    """What a rule returned, as a list; more than ``limit`` items is an error (a rule that
+    yields without end would otherwise fill the memory before its time limit)."""
+    found = list(itertools.islice(returned or (), limit + 1))
+    if len(found) > limit:
+        raise RuntimeError(f"more than {limit} findings on one run; stopped reading them")
+    return found
 
 
 def _label(rule: Rule) -> str:

@@ -65,6 +65,7 @@ DEFAULT_TIMEOUT = 60.0
 #: process ends (main-thread path).
 STOP_GRACE = 10.0
 _REPEAT = 1.0  # seconds between interrupts once the limit passed
+_LONGEST = 1e8  # seconds: a longer time limit is no limit
 #: What plugin code may raise that must not end the process: every exception, and the
 #: ``BaseException``s a plugin can raise by accident (``sys.exit``, ``raise KeyboardInterrupt``,
 #: a generator's ``GeneratorExit``).
@@ -97,11 +98,12 @@ class CallResult:
 class RuleGuard:
     """Guards rule calls for the duration of a ``with`` block (one check).
 
-    ``timeout`` is in seconds; ``None`` or ``0`` means no time limit.
+    ``timeout`` is in seconds; ``None``, ``0`` or more than three years means no time limit.
     """
 
     def __init__(self, timeout: float | None = DEFAULT_TIMEOUT, grace: float = STOP_GRACE) -> None:
-        self.timeout = timeout if timeout and timeout > 0 else None
+        # beyond years a limit is none (and the OS timer could not hold it)
+        self.timeout = timeout if timeout and 0 < timeout <= _LONGEST else None
         self.grace = grace
         self._signals = False
         self._armed = False
