@@ -8,6 +8,7 @@ from coordlint.check import summary
 from coordlint.check.session import Session, Setup
 from coordlint.cli.options import load_options, setup_options
 from coordlint.execution.collect import LoadOptions, collect_runs
+from coordlint.formatters.safe_text import no_commands, printable
 from coordlint.run import Run
 
 __all__ = ["summary_command"]
@@ -31,5 +32,6 @@ def summary_command(runs: tuple[str, ...], fmt: str, load: LoadOptions, setup: S
     aliases = session.settings.tag_aliases
     loaded = [Run(data, tag_aliases=aliases) for data in collect_runs(runs, load)]
     table = summary.summary_table(loaded, session.plugins.summary_columns)
+    table.index = table.index.map(lambda name: no_commands(printable(name)))
     click.echo(summary.format_summary(table, fmt), nl=False)
     return 0
