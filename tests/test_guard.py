@@ -420,3 +420,23 @@ def test_a_rule_that_yields_without_end_is_stopped_at_the_findings_limit():
 def test_a_time_limit_beyond_years_is_no_limit():
     report = _check([make_run({"train/loss": {1: 1.0}})], [finishes], rule_timeout=1e300)
     assert [f.code for f in report.findings] == ["TM004"]
+
+
+def test_an_interrupt_lost_in_a_finalizer_is_not_printed():
+    seen = []
+    previous, sys.unraisablehook = sys.unraisablehook, seen.append
+    try:
+        with RuleGuard(timeout=5):
+
+            class Info:
+                exc_value = RuleTimeout()
+
+            class Other:
+                exc_value = ValueError("kept")
+
+            sys.unraisablehook(Info())
+            sys.unraisablehook(Other())
+        assert [type(i.exc_value) for i in seen] == [ValueError]
+        assert sys.unraisablehook == seen.append  # restored
+    finally:
+        sys.unraisablehook = previous

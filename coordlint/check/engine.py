@@ -124,7 +124,7 @@ def _check_one(
     face = run._for_rule(asked)
 
     def call() -> list[Finding]:
-        found = _bounded(rule.check(face, copy.deepcopy(params)), MAX_FINDINGS)
+        found = _bounded(rule.check(face, _fresh(params)), MAX_FINDINGS)
         severity = settings.severity.get(rule.code)
         return [stamp(f, rule, run.name, severity) for f in found]
 
@@ -152,7 +152,7 @@ def _check_runs(
     faces = [r._for_rule(None) for r in runs]
 
     def call() -> list[Finding]:
-        found = _bounded(rule.check(faces, copy.deepcopy(params)), MAX_FINDINGS * len(faces))
+        found = _bounded(rule.check(faces, _fresh(params)), MAX_FINDINGS * len(faces))
         severity = settings.severity.get(rule.code)
         stamped = []
         for f in found:
@@ -174,6 +174,13 @@ def _check_runs(
         ]
     findings: list[Finding] = result.value
     return [_outcome(n, rule.code, [f for f in findings if f.run == n], report) for n in names]
+
+
+def _fresh(params: dict[str, Any]) -> dict[str, Any]:
+    """The rule's own params for one call: what it changes there, no later call sees."""
+    if all(isinstance(v, (int, float, str, bool, type(None))) for v in params.values()):
+        return dict(params)
+    return copy.deepcopy(params)
 
 
 def _bounded(returned: Iterable[Any] | None, limit: int) -> list[Any]:

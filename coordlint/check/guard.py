@@ -21,7 +21,8 @@ run. :class:`RuleTimeout` is a ``BaseException``: ``except Exception`` in the ru
 swallow it. A rule that catches even that is interrupted again every second; if it is still
 running :data:`STOP_GRACE` seconds after its limit, the process ends with exit 2 and one line on
 stderr (a rule that refuses to stop has defeated every other way to end the check; exiting 0
-or hanging would be worse).
+or hanging would be worse). An interrupt that lands in a finalizer or weakref callback is lost
+there, unseen; the next comes a second later.
 
 Off the main thread (the Python API called from a worker thread), or where ``SIGALRM`` does not
 exist, or when the caller already has an alarm pending, a signal cannot be used: the rule runs
@@ -112,9 +113,12 @@ class RuleGuard:
         self._deadline = 0.0
         self._user_interrupt = False
         self._saved: dict[int, Any] = {}
+        self._unraisable = sys.unraisablehook
 
     # -- the block ------------------------------------------------------------------------
     def __enter__(self) -> RuleGuard:
+        self._unraisable = sys.unraisablehook
+        sys.unraisablehook = self._on_unraisable
         on_main = threading.current_thread() is threading.main_thread()
         if on_main:
             previous_int = signal.getsignal(signal.SIGINT)
@@ -143,6 +147,7 @@ class RuleGuard:
         for signum, handler in self._saved.items():
             signal.signal(signum, handler)
         self._saved.clear()
+        sys.unraisablehook = self._unraisable
 
     # -- one call -------------------------------------------------------------------------
     def call(self, func: Callable[[], Any], label: str) -> CallResult:
@@ -214,6 +219,12 @@ class RuleGuard:
         if late > self.grace:
             _give_up(self._label, self.timeout or 0.0, late)
         raise RuleTimeout(f"time limit of {self.timeout:g} s passed")
+
+    def _on_unraisable(self, info: Any) -> None:
+        # An interrupt that landed in a finalizer or weakref callback is lost there (Python
+        # prints "Exception ignored in ..."): say nothing, the next one comes a second later.
+        if not isinstance(info.exc_value, RuleTimeout):
+            self._unraisable(info)
 
     def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
         self._user_interrupt = True

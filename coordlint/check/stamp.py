@@ -54,6 +54,13 @@ def numeric_series(values: Any) -> pd.Series:
     are not numbers (NaN and ±inf values are numbers; steps must be whole)."""
     import pandas as pd
 
+    if (
+        isinstance(values, pd.Series)
+        and values.dtype == np.float64
+        and values.index.dtype == np.int64
+        and values.index.is_monotonic_increasing
+    ):
+        return values  # what run.series() returns, as most rules pass it: already right
     if isinstance(values, pd.Series):
         steps: Any = values.index
         data: Any = values.array

@@ -16,6 +16,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -209,3 +210,15 @@ def test_the_helpers():
 
 def test_plugins_see_the_builtin_formats():
     assert set(FORMATS) <= set(load_plugins(autoload=False).formatters)
+
+
+def test_text_and_html_survive_a_series_of_words_built_by_hand():
+    """The engine refuses such a finding; a report built another way must still render."""
+    report = engine.check([make_run({"x": {1: 1.0}})], {}, Settings())
+    report.findings = [
+        coordlint.Finding("words", run="run", code="TM9", series=pd.Series(["a"], index=["x"])),
+        coordlint.Finding("more", run="run", code="TM9", series=["a", "1.5"], step=1),
+    ]
+    out = text_format.format_report(report)
+    assert "run TM9 [info] words" in out and "1.5–1.5, steps 0–1" in out  # "a" is NaN
+    assert "words" in html_format.format_report(report)
