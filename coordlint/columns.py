@@ -233,7 +233,7 @@ def _read_only(arrays: Arrays) -> Arrays:
     views = tuple(a.view() for a in arrays)
     for view in views:
         view.flags.writeable = False
-    return views  # type: ignore[return-value]
+    return views
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,7 @@ class Tally:
     name: str
     seed: int
     cases: int = 0
+    failed_cases: int = 0
     failures_by_kind: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)  # what the cases did (exit codes)
@@ -117,6 +118,7 @@ class Tally:
         self.cases += 1
         self.outcomes[f"exit {outcome.exit_code}"] += 1
         self.slowest = max(self.slowest, outcome.seconds)
+        self.failed_cases += bool(problems)
         for problem in problems:
             self.failures_by_kind[problem.split(":", 1)[0]] += 1
             if len(self.examples) < _EXAMPLES_KEPT:
@@ -130,7 +132,7 @@ class Tally:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.failures_by_kind.items()))
         did = ", ".join(f"{k}: {n}" for k, n in sorted(self.outcomes.items()))
         return (
-            f"{self.name:<8} seed {self.seed:<6} {self.cases:>6} cases  {self.failures:>3} "
-            f"failures{f' ({kinds})' if kinds else ''}  [{did}]  slowest {self.slowest:.2f} s, "
-            f"{self.seconds:.0f} s in all"
+            f"{self.name:<8} seed {self.seed:<6} {self.cases:>6} cases, {self.failed_cases} "
+            f"failed: {self.failures} failures{f' ({kinds})' if kinds else ''}  [{did}]  "
+            f"slowest {self.slowest:.2f} s, {self.seconds:.0f} s in all"
         )

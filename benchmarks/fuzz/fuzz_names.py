@@ -175,7 +175,10 @@ def _write_run(rng: random.Random, directory: Path) -> Path:
 
 
 def _nan_found(report: bytes) -> bool:
-    doc = json.loads(report)
+    try:
+        doc = json.loads(report)
+    except ValueError:  # already counted by output_problems
+        return True
     return any(f["code"] == "CL902" and f["severity"] == "error" for f in doc["findings"])
 
 

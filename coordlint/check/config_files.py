@@ -98,12 +98,12 @@ class _StrictLoader(yaml.SafeLoader):
                 mark = self.peek_event().start_mark
                 problem = f"nested more than {MAX_DEPTH} levels deep"
                 raise yaml.composer.ComposerError(None, None, problem, mark)
-            return super().compose_node(parent, index)  # type: ignore[misc]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
     def compose_mapping_node(self, anchor: str | None) -> yaml.MappingNode:
-        node = super().compose_mapping_node(anchor)  # type: ignore[misc]
+        node = super().compose_mapping_node(anchor)
         seen: dict[str, int] = {}
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
