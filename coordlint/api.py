@@ -82,6 +82,7 @@ def check(
     extend_select: Sequence[str] = (),
     extend_ignore: Sequence[str] = (),
     fail_on: str | None = None,
+    rule_timeout: float | None = None,
     config: PathLike | None = None,
     isolated: bool = False,
     plugins: Sequence[str] = (),
@@ -94,14 +95,14 @@ def check(
 ) -> Report:
     """Check ``runs`` (paths, or runs from :func:`load`) and return the report.
 
-    Selection and fail level work as on the command line (``select=["CL2"]``,
-    ``fail_on="warning"``); the config file is found from the current directory up unless
-    ``config`` names one or ``isolated`` is set. ``step`` and ``logs`` gate runs as
-    ``--step`` and ``--logs`` do. ``report.failed`` / ``report.exit_code`` say whether the
-    check fails; ``report.to("json")`` renders it.
+    Selection, fail level and time limit work as on the command line (``select=["CL2"]``,
+    ``fail_on="warning"``, ``rule_timeout=10`` seconds per rule call); the config file is found
+    from the current directory up unless ``config`` names one or ``isolated`` is set. ``step``
+    and ``logs`` gate runs as ``--step`` and ``--logs`` do. ``report.failed`` /
+    ``report.exit_code`` say whether the check fails; ``report.to("json")`` renders it.
     """
     setup = Setup(Path(config) if config is not None else None, isolated, tuple(plugins))
-    selection = Selection(select, ignore, extend_select, extend_ignore, fail_on)
+    selection = Selection(select, ignore, extend_select, extend_ignore, fail_on, rule_timeout)
     session = Session.open(setup).select(selection)
     for note in session.plugins.notes:
         warnings.warn(note, FutureWarning, stacklevel=2)

@@ -120,7 +120,9 @@ class ScalarColumns:
     A column is either built from arrays or *deferred*: its :class:`ColumnFacts` are known and
     its arrays are read by a loader the first time ``steps``, ``values`` or ``wall_times`` is
     touched. Counting, resolving an increasing column and checking for non-finite values use
-    the facts alone, so a cached run costs only the tags its rules read.
+    the facts alone, so a cached run costs only the tags its rules read. The arrays it hands out
+    are read-only views (whoever built them may still write the arrays it passed in): nothing
+    that reads a run can change it for the next reader.
     """
 
     __slots__ = ("_arrays", "_facts", "_loader", "_n")
@@ -135,7 +137,7 @@ class ScalarColumns:
     ) -> None:
         """Columns from arrays; ``facts`` when they are already known (else computed once,
         when first needed)."""
-        self._arrays: Arrays | None = (steps, values, wall_times)
+        self._arrays: Arrays | None = _read_only((steps, values, wall_times))
         self._n = len(steps)
         self._facts = facts
         self._loader: Callable[[], Arrays] | None = None
@@ -158,7 +160,7 @@ class ScalarColumns:
             arrays = self._loader()
             if any(len(a) != self._n for a in arrays):
                 raise RuntimeError(f"column loader returned {len(arrays[0])} of {self._n} points")
-            self._arrays, self._loader = arrays, None
+            self._arrays, self._loader = _read_only(arrays), None
         return arrays
 
     @property
@@ -193,7 +195,8 @@ class ScalarColumns:
         return (self._arrays, self._n, self._facts, self._loader)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self._arrays, self._n, self._facts, self._loader = state
+        arrays, self._n, self._facts, self._loader = state
+        self._arrays = None if arrays is None else _read_only(arrays)
 
     def __repr__(self) -> str:
         how = "loaded" if self.loaded else "deferred"
@@ -311,6 +314,13 @@ class _Prefix(ScalarColumns):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_Prefix, (self._base, self._step))
+
+
+def _read_only(arrays: Arrays) -> Arrays:
+    views = tuple(a.view() for a in arrays)
+    for view in views:
+        view.flags.writeable = False
+    return views
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,25 @@ def coordlint_summary_columns() -> Sequence[SummaryColumn]:  # type: ignore[empt
 
 
 @hookspec
+def coordlint_config_keys() -> Mapping[str, type]:  # type: ignore[empty-body]
+    """Return the run-config keys this plugin's rules read, with the type each must have.
+
+    Keys are dotted, as ``run.config`` reads them; types are ``bool`` (only true/false),
+    ``int``, ``float`` (any finite number) and ``str``. Before rules run, a key a run's config
+    holds with a value of another type (``"false"`` for a bool, ``Infinity`` or ``"2"`` for a
+    number) is hidden from every rule and reported by ``CL901 corrupt-log`` (a ``bad-config``
+    problem naming the key), so no rule misreads it and each falls back to what the logs show.
+    ``null`` counts as not set. Two plugins may declare one key only with the same type.
+
+    Example::
+
+        @coordlint.hookimpl
+        def coordlint_config_keys():
+            return {"training.eval_steps": float, "model.name": str}
+    """
+
+
+@hookspec
 def coordlint_formatters() -> Mapping[str, Callable[[Report], str]]:  # type: ignore[empty-body]
     """Return output formats this plugin provides, as ``{name: format_function}``.
 

@@ -5,6 +5,7 @@ Formatters read a :class:`Report` and nothing else; the exit code is derived fro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -13,6 +14,14 @@ from coordlint.rule import Finding, Rule, Severity
 from coordlint.run import Run
 
 Status = Literal["passed", "failed", "skipped"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with every lone surrogate (a non-UTF-8 file name decoded with surrogateescape,
+    a ``"\\udc80"`` in a JSON log) replaced by U+FFFD, so it encodes as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 @dataclass
@@ -77,12 +86,15 @@ class Report:
 
     def to(self, fmt: str) -> str:
         """The report in output format ``fmt`` (``text``, ``json``, ``junit``, ... or a
-        plugin's)."""
+        plugin's), as valid Unicode whatever the names in it (see :func:`valid_unicode`)."""
         formatter = self.formatters.get(fmt)
         if formatter is None:
             known = ", ".join(sorted(self.formatters)) or "none loaded"
             raise ValueError(f"unknown output format {fmt!r} (choose from {known})")
-        return formatter(self)
+        text = formatter(self)
+        if not isinstance(text, str):
+            raise TypeError(f"output format {fmt!r} returned {type(text).__name__}, not str")
+        return valid_unicode(text)
 
     def counts(self) -> dict[Severity, int]:
         counts = dict.fromkeys(Severity, 0)

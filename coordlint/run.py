@@ -12,14 +12,15 @@ Build one in a test with :func:`coordlint.testing.make_run`.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from coordlint.columns import EMPTY, Problem, ScalarColumns
-from coordlint.runconfig import RunConfig
+from coordlint.runconfig import CONFIG_TYPES, RunConfig
 from coordlint.rundata import Checkpoint, RunData
 
 if TYPE_CHECKING:
@@ -201,6 +202,36 @@ class Run:
         """Record (the engine's) that rule ``code`` was not applicable for lack of ``tags``."""
         self._lacking[code] = tuple(dict.fromkeys(tags))
 
+    def _config_checked(self, types: Mapping[str, type]) -> Run:
+        """This run with every config key of ``types`` whose value has another type hidden from
+        rules and reported as a ``bad-config`` problem (CL901), so a rule falls back to the
+        logs' evidence instead of misreading ``"false"`` as true (the engine's)."""
+        config = self.config
+        wrong = config.mistyped(types)
+        if not wrong:
+            return self
+        problems = [
+            Problem(
+                config.source_of(key) or ", ".join(config.sources) or self.path,
+                "bad-config",
+                f"config key {key} is {_short_repr(value)} ({type(value).__name__}), expected "
+                f"{CONFIG_TYPES.get(types[key], types[key].__name__)}; ignored",
+            )
+            for key, value in wrong
+        ]
+        data = replace(
+            self._data,
+            config=config.without([key for key, _ in wrong]),
+            problems=[*self._data.problems, *problems],
+        )
+        return Run(
+            data,
+            tag_aliases=self._aliases,
+            checkpoint=self.checkpoint,
+            references=self.references,
+            asked=self._asked,
+        )
+
     def _columns(self, tag: str) -> ScalarColumns:
         if self._asked is not None:
             self._asked.append(tag)
@@ -209,6 +240,14 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run({self.name!r}, tags={len(self._data.columns)}, points={self.points})"
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _short_repr(value: object) -> str:
+    return _REPR.repr(value)
 
 
 def _owned_series(values: np.ndarray, steps: np.ndarray, name: str) -> pd.Series:

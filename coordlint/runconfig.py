@@ -6,16 +6,43 @@ trainer arguments kept in ``trainer_state.json``). A key is dotted: ``config.get
 eval_steps")`` walks the nested documents; a document may also hold dotted keys literally (a
 test's ``make_run(config={"coord_soft_ce_w1.ce_weight": 1.0})``). The first document that
 holds a key wins. Iterating yields every leaf key, dotted.
+
+Values are the rule's own: a nested mapping or list comes as a fresh copy, so a rule that changes
+what it read changes nothing another rule reads. :meth:`RunConfig.mistyped` checks the keys the
+plugins declared (``coordlint_config_keys``) against the types they expect.
 """
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["RunConfig"]
+__all__ = ["CONFIG_TYPES", "RunConfig", "expected_type"]
 
 _MISSING = object()
+
+#: The types a run-config key may be declared with, and how a wrong value is described.
+CONFIG_TYPES: dict[type, str] = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a finite number",
+    str: "a string",
+}
+
+
+def expected_type(value: Any, kind: type) -> bool:
+    """Whether ``value`` is of config type ``kind`` (one of :data:`CONFIG_TYPES`): ``bool`` only
+    ``True``/``False``; ``int`` an integer, not a bool; ``float`` a finite int or float, not a
+    bool; ``str`` a string."""
+    if kind is bool or isinstance(value, bool):
+        return kind is bool and isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int)
+    if kind is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, kind)
 
 
 class RunConfig(Mapping[str, Any]):
@@ -31,6 +58,10 @@ class RunConfig(Mapping[str, Any]):
         """``docs`` in priority order (or one mapping); ``sources`` names the file of each."""
         if isinstance(docs, Mapping):
             docs = [docs]
+        docs, sources = list(docs), list(sources)
+        if len(sources) == len(docs):  # keep each document's file beside it
+            pairs = [(d, f) for d, f in zip(docs, sources, strict=True) if d]
+            docs, sources = [d for d, _ in pairs], [f for _, f in pairs]
         self._docs: tuple[Mapping[str, Any], ...] = tuple(d for d in docs if d)
         #: The files the documents came from, in the same order (for reports).
         self.sources: tuple[str, ...] = tuple(sources)
@@ -54,7 +85,7 @@ class RunConfig(Mapping[str, Any]):
         value = self._lookup(key) if isinstance(key, str) else _MISSING
         if value is _MISSING:
             raise KeyError(key)
-        return value
+        return copy.deepcopy(value) if isinstance(value, (Mapping, list)) else value
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._lookup(key) is not _MISSING
@@ -88,6 +119,25 @@ class RunConfig(Mapping[str, Any]):
             elif config:
                 docs.append(config)
         return cls(docs, sources)
+
+    def source_of(self, key: str) -> str | None:
+        """The file of the first document that holds ``key`` (``None``: not known)."""
+        if len(self.sources) != len(self._docs):
+            return None
+        for doc, source in zip(self._docs, self.sources, strict=True):
+            if RunConfig(doc)._lookup(key) is not _MISSING:
+                return source
+        return None
+
+    def mistyped(self, types: Mapping[str, type]) -> list[tuple[str, Any]]:
+        """``(key, value)`` for each key of ``types`` this config holds with a value that is not
+        of its declared type (see :func:`expected_type`; ``null`` counts as not set)."""
+        wrong = []
+        for key, kind in types.items():
+            value = self._lookup(key)
+            if value is not _MISSING and value is not None and not expected_type(value, kind):
+                wrong.append((key, value))
+        return wrong
 
     def without(self, keys: Sequence[str]) -> RunConfig:
         """This config with ``keys`` hidden (a value of the wrong type, say)."""

@@ -128,11 +128,12 @@ def check(
 ) -> list[Finding]:
     """Run the selected rules (built-ins and installed plugins, or ``rules``) through the engine."""
     runs = [runs] if isinstance(runs, (Run, RunData)) else list(runs)
-    available = {r.code: r for r in rules} if rules is not None else load_plugins().rules
+    plugins = load_plugins()
+    available = {r.code: r for r in rules} if rules is not None else plugins.rules
     settings = Settings(select=[select] if isinstance(select, str) else list(select))
     settings.params = {code: dict(p) for code, p in (params or {}).items()}
     settings.validate(available)
-    return engine.check(runs, available, settings).findings
+    return engine.check(runs, available, settings, config_types=plugins.config_keys).findings
 
 
 try:  # the fixture registers only where pytest is installed (a notebook needs none of it)

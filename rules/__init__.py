@@ -15,3 +15,8 @@ from . import _coord
 @coordlint.hookimpl
 def coordlint_summary_columns() -> list[tuple[str, tuple[str, ...], str]]:
     return _coord.summary_columns()
+
+
+@coordlint.hookimpl
+def coordlint_config_keys() -> dict[str, type]:
+    return _coord.config_key_types()

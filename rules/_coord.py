@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from coordlint import Run
+from coordlint.runconfig import expected_type
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,9 +25,12 @@ __all__ = [
     "CONFIG_PATHS",
     "DIAG",
     "FLIP_TAGS",
+    "KEY_TYPES",
     "SOFTCE",
     "SOFTCE_TERMS",
     "SUMMARY_METRICS",
+    "config_key_types",
+    "config_value",
     "coord_series",
     "coord_tag",
     "logs_coord_metrics",
@@ -97,6 +101,24 @@ CONFIG_PATHS: dict[str, tuple[str, ...]] = {
     CFG_EVAL_STEPS: (CFG_EVAL_STEPS, "eval_steps"),
     CFG_SAVE_STEPS: (CFG_SAVE_STEPS, "save_steps"),
     CFG_LOGGING_STEPS: (CFG_LOGGING_STEPS, "logging_steps"),
+}
+# The type each key must have (see coordlint.runconfig.expected_type: float is any finite
+# number; the training step keys are floats because HF also takes a ratio of the run there).
+KEY_TYPES: dict[str, type] = {
+    CFG_SOFTCE_ENABLED: bool,
+    CFG_CE_WEIGHT: float,
+    CFG_SOFT_CE_WEIGHT: float,
+    CFG_W1_WEIGHT: float,
+    CFG_GATE_WEIGHT: float,
+    CFG_TEXT_GATE_WEIGHT: float,
+    CFG_TEMPERATURE: float,
+    CFG_TARGET_SIGMA: float,
+    CFG_TARGET_TRUNCATE: float,
+    CFG_TOKEN_TYPE_METRICS: bool,
+    CFG_BBOX_FORMAT: str,
+    CFG_EVAL_STEPS: float,
+    CFG_SAVE_STEPS: float,
+    CFG_LOGGING_STEPS: float,
 }
 # What sets the *level* of the soft-CE family (soft_ce's floor is the target's entropy).
 TARGET_KEYS = (CFG_TEMPERATURE, CFG_TARGET_SIGMA, CFG_TARGET_TRUNCATE)
@@ -170,13 +192,21 @@ def logs_block(run: Run, block: str, splits: Sequence[str] = ("eval", "train")) 
 
 def config_value(run: Run, key: str) -> object | None:
     """Coord config ``key`` (one of :data:`CONFIG_KEYS`) from the first of its
-    :data:`CONFIG_PATHS` the run's config holds, or ``None`` when the config does not say."""
+    :data:`CONFIG_PATHS` the run's config holds with a value of its :data:`KEY_TYPES` type, or
+    ``None`` when the config does not say. (The engine already hides and reports a key of the
+    wrong type, see :func:`config_key_types`; this holds when a rule is called directly.)"""
     config = run.config
+    kind = KEY_TYPES.get(key)
     for path in CONFIG_PATHS.get(key, (key,)):
         value = config.get(path)
-        if value is not None:
+        if value is not None and (kind is None or expected_type(value, kind)):
             return value
     return None
+
+
+def config_key_types() -> dict[str, type]:
+    """Every run-config path the coord rules read, with its type (``coordlint_config_keys``)."""
+    return {path: KEY_TYPES[key] for key, paths in CONFIG_PATHS.items() for path in paths}
 
 
 def summary_columns() -> list[tuple[str, tuple[str, ...], str]]:

@@ -83,7 +83,7 @@ def _checkpoint_hint(
         name = ck.name(found)
         return f"evaluate {name} (a kept checkpoint within {how_far} of step {step})", name
     save_steps = m.config_value(run, m.CFG_SAVE_STEPS)
-    if isinstance(save_steps, (int, float)) and save_steps > 0:
+    if isinstance(save_steps, (int, float)) and save_steps >= 1:  # below 1: a ratio of the run
         nearest = max(int(save_steps), int(round(step / save_steps) * save_steps))
         return (
             f"evaluate the checkpoint nearest step {step} (save_steps={int(save_steps)}: "

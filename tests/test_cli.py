@@ -297,3 +297,31 @@ def test_start_up_leaves_pandas_until_a_rule_asks_for_a_series():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- issue 15, item 11: the cache directory --------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["check", "--isolated"], ["clean"]])
+def test_cache_dir_that_is_a_file_is_a_one_line_error(tmp_path, clean_run, command):
+    not_a_dir = tmp_path / "cache.txt"
+    not_a_dir.write_text("x")
+    args = [*command, "--cache-dir", str(not_a_dir)]
+    args += [str(clean_run)] if command[0] == "check" else []
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.output == f"coordlint: error: --cache-dir {not_a_dir} is not a directory\n"
+
+
+def test_an_unusable_cache_dir_is_skipped_and_said_once(tmp_path, nan_run, clean_run):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    args = [str(nan_run), str(clean_run), "--cache-dir", str(blocker / "cache"), "-f", "json"]
+    result = invoke(*args)
+    assert result.exit_code == 1  # the check still ran
+    assert json.loads(result.stdout)["findings"][0]["code"] == "CL902"
+    assert result.stderr.count("not caching decoded event files") == 1
+    assert f"cache directory {blocker / 'cache'} is not usable ({blocker} is not a directory)" in (
+        result.stderr
+    )
+    assert "not caching" not in invoke(*args, "--no-cache").stderr

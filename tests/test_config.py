@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from coordlint.cli import cli
 from coordlint.core.config import Settings, find_config, load_settings
 from coordlint.core.plugins import load_plugins
 from coordlint.errors import ConfigError
@@ -107,3 +110,134 @@ def test_yaml_is_loaded_safely(tmp_path):
     cfg = write(tmp_path / "coordlint.yaml", "select: !!python/object/apply:os.system ['true']\n")
     with pytest.raises(ConfigError, match="invalid YAML"):
         load_settings(cfg)
+
+
+# -- issue 15, items 2 and 8: hostile and malformed configs are one config error, fast --------
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):  # 9^7 paths when expanded: 23 s before
+        levels.append(
+            f"l{i}: &l{i} [" + ", ".join([f"*{'a' if i == 1 else f'l{i - 1}'}"] * 9) + "]"
+        )
+    cfg = write(tmp_path / "coordlint.yaml", "\n".join(levels) + "\nselect: *l7\n")
+    with pytest.raises(ConfigError, match=r"coordlint.yaml:2: invalid YAML: YAML aliases"):
+        load_settings(cfg)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("params: " + "[" * 100_000 + "]" * 100_000 + "\n", ":1: invalid YAML: nested more than"),
+        ("select: [CL1]\n1: x\n", ":2: invalid YAML: keys must be strings, got '1' (int)"),
+        ("severity:\n  true: warning\n", ":2: invalid YAML: keys must be strings, got 'true'"),
+        ("? [a, b]\n: c\n", ":1: invalid YAML: keys must be strings, got a list"),
+        ("select: [CL1]\nselect: [CL2]\n", ":2: invalid YAML: key 'select' is given twice"),
+        ("params:\n  CL201: {min_rise: 1, min_rise: 2}\n", ":2: invalid YAML: key 'min_rise'"),
+        ("select: [CL1]\nfail-on: \x0b\n", ":2: invalid YAML: control character U+000B is not"),
+        ("select: [CL1]\nfail-on: !!float x\n", ":2: invalid YAML value: ValueError: could not"),
+        ("select:\n  - !!int '12a'\n", ":2: invalid YAML value: ValueError: invalid literal"),
+        ("fail-on: !!bool maybe\n", ":1: invalid YAML value: KeyError: 'maybe'"),
+        ("select: [CL1]\n\nx: !!timestamp junk\n", ":3: invalid YAML value: AttributeError"),
+    ],
+)
+def test_malformed_yaml_is_one_error_with_the_line(tmp_path, text, message):
+    cfg = write(tmp_path / "coordlint.yaml", text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(cfg)
+
+
+def test_yaml_that_is_not_utf8_names_the_line(tmp_path):
+    cfg = tmp_path / "coordlint.yaml"
+    cfg.write_bytes(b"select: [CL1]\nfail-on: \xff\n")
+    with pytest.raises(ConfigError, match=r"coordlint.yaml:2: not valid UTF-8 \(byte 0xff\)"):
+        load_settings(cfg)
+
+
+def test_an_oversized_config_is_refused_unread(tmp_path):
+    cfg = write(tmp_path / "coordlint.yaml", "select: [CL1]\n" + "#" * (2 << 20) + "\n")
+    with pytest.raises(ConfigError, match="larger than 1 MiB"):
+        load_settings(cfg)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("tool = 5\n", "pyproject.toml:1: tool: must be a table"),
+        ("[tool]\ncoordlint = 5\n", "pyproject.toml:2: [tool.coordlint] must be a table"),
+        ("[tool.coordlint]\nfail-on = 3\n", "pyproject.toml:2: fail-on: must be a str"),
+        ("[tool.coordlint]\nbogus = 1\n", "pyproject.toml:2: bogus: unknown key 'bogus'"),
+        (
+            "[tool.coordlint.severity]\nCL902 = 'loud'\n",
+            "pyproject.toml:2: severity.CL902: unknown severity",
+        ),
+        (
+            "[tool.coordlint]\nparams = " + "[" * 5000 + "]" * 5000,
+            "not valid TOML: nested too deep",
+        ),
+        (
+            "[tool.coordlint.params.CL201]\nmin_rise = " + "[" * 40 + "]" * 40,
+            "pyproject.toml:2: params.CL201.min_rise: nested more than 32 levels deep",
+        ),
+        ("[tool.coordlint]\nselect = [\n", "pyproject.toml: not valid TOML"),
+    ],
+)
+def test_malformed_pyproject_is_one_error_with_the_key_and_line(tmp_path, text, message):
+    cfg = write(tmp_path / "pyproject.toml", text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(cfg)
+
+
+def test_pyproject_that_is_not_utf8_names_the_line(tmp_path, monkeypatch):
+    cfg = tmp_path / "pyproject.toml"
+    cfg.write_bytes(b"[tool.coordlint]\nselect = ['CL1']\nfail-on = '\xff'\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"pyproject.toml:3: not valid UTF-8 \(byte 0xff\)"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[project]\nname = 'x\n[[[broken\n",  # not TOML at all
+        b"[project]\nname = '\xff'\n",  # not UTF-8
+        "tool = 5\n",  # a tool key that is not a table
+        "[tool.other]\nx = " + "[" * 5000 + "]" * 5000 + "\n",  # too deep for the parser
+        '[project.scripts]\ncoordlint = "coordlint.cli:main"\n',  # names coordlint, not tool.
+    ],
+)
+def test_an_unrelated_broken_pyproject_is_not_coordlints_business(tmp_path, monkeypatch, text):
+    cfg = tmp_path / "pyproject.toml"
+    cfg.write_bytes(text if isinstance(text, bytes) else text.encode())
+    monkeypatch.chdir(tmp_path)
+    assert find_config() is None or find_config().parent != tmp_path
+    assert load_settings().path != cfg
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[tool.coordlint]\nfail-on = 'info'\n",
+        "[ tool . 'coordlint' ]\nfail-on = 'info'\n",
+        "[tool]\ncoordlint.fail-on = 'info'\n",
+        "[tool]\ncoordlint = {fail-on = 'info'}\n",
+        "tool.coordlint.fail-on = 'info'\n",
+        "tool = {coordlint = {fail-on = 'info'}}\n",
+        '[tool."coordlint".severity]\nCL902 = "info"\n[tool.coordlint]\nfail-on = "info"\n',
+    ],
+)
+def test_every_way_to_write_the_section_is_found(tmp_path, monkeypatch, text):
+    cfg = write(tmp_path / "pyproject.toml", text)
+    monkeypatch.chdir(tmp_path)
+    assert find_config() == cfg
+    assert load_settings().fail_on == Severity.INFO
+
+
+def test_cli_config_errors_are_one_line_exit_2(tmp_path):
+    cfg = write(tmp_path / "coordlint.yaml", "select: [CL1]\nselect: [CL2]\n")
+    result = CliRunner().invoke(cli, ["check", "--config", str(cfg), str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"coordlint: error: {cfg}:2: invalid YAML: key 'select' is given twice (first on line 1)\n"
+    )

@@ -132,6 +132,22 @@ def test_plugins_from_config_relative_to_the_config(tmp_path, run_dir):
             GOOD + "@coordlint.rule('TM100', 'other')\ndef r2(run):\n    return []\n",
             "TM100 is registered twice",
         ),
+        # Issue 15, item 7: escapes at import or from a hook are load errors, not an exit 0.
+        ("import sys\nsys.exit(0)\n", "failed to import: SystemExit: 0"),
+        ("raise KeyboardInterrupt\n", "failed to import: KeyboardInterrupt"),
+        ("raise GeneratorExit('closed')\n", "failed to import: GeneratorExit: closed"),
+        (
+            GOOD.replace("return [r]", "raise SystemExit(0)"),
+            "coordlint_rules() raised SystemExit: 0",
+        ),
+        (
+            "@coordlint.hookimpl\ndef coordlint_formatters():\n    raise SystemExit(0)\n",
+            "coordlint_formatters() raised SystemExit: 0",
+        ),
+        (
+            "@coordlint.hookimpl\ndef coordlint_formatters():\n    return {'x': 5}\n",
+            "must map format names to functions",
+        ),
     ],
 )
 def test_broken_plugins_exit_2_naming_the_plugin(tmp_path, run_dir, body, message):
@@ -144,6 +160,35 @@ def test_broken_plugins_exit_2_naming_the_plugin(tmp_path, run_dir, body, messag
         cli, ["check", "--isolated", "--debug", "--plugin", str(path), str(run_dir)]
     )
     assert debug.exit_code == 2 and "Traceback" in debug.output
+
+
+def test_what_a_plugin_prints_while_it_loads_goes_to_stderr(tmp_path, run_dir):
+    path = plugin_file(tmp_path, "chatty_rules", "print('hello from import')\n" + GOOD)
+    result = CliRunner().invoke(
+        cli, ["check", "--isolated", "--plugin", str(path), str(run_dir), "-f", "json"]
+    )
+    assert json.loads(result.stdout)["findings"][0]["code"] == "TM100"
+    assert "hello from import" in result.stderr
+
+
+FORMAT_EXITS = """
+import sys
+
+def exits(report):
+    sys.exit(0)
+
+@coordlint.hookimpl
+def coordlint_formatters():
+    return {"exits": exits}
+"""
+
+
+def test_a_plugin_format_that_exits_is_an_error_not_an_exit_0(tmp_path, run_dir):
+    path = plugin_file(tmp_path, "exiting_format", FORMAT_EXITS)
+    args = ["check", "--isolated", "--plugin", str(path), str(run_dir), "-f", "exits"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "coordlint: error: output format 'exits' raised SystemExit: 0" in result.output
 
 
 def test_duplicate_code_across_plugins_names_both(tmp_path):

@@ -22,6 +22,7 @@ from coordlint.cli.rules_commands import explain, plugins_command, rules_command
 from coordlint.cli.summary_command import summary_command
 from coordlint.cli.watch_command import clean_command, watch_command
 from coordlint.errors import CoordlintError
+from coordlint.formatters.safe_text import printable
 
 __all__ = ["DEBUG_ENV", "cli", "main"]
 
@@ -29,7 +30,8 @@ DEBUG_ENV = "COORDLINT_DEBUG"
 
 
 class CoordlintGroup(click.Group):
-    """Maps every error to one line on stderr and exit 2; tracebacks only with ``--debug``."""
+    """Maps every error to one line on stderr and exit 2; tracebacks only with ``--debug``.
+    The line is printable: a path or name in it cannot act on the terminal."""
 
     def main(
         self,
@@ -55,13 +57,13 @@ class CoordlintGroup(click.Group):
         except CoordlintError as exc:
             if state.debug:
                 traceback.print_exc()
-            click.echo(f"coordlint: error: {exc}", err=True)
+            click.echo(f"coordlint: error: {printable(exc)}", err=True)
             code = exc.exit_code
         except Exception as exc:  # a bug in coordlint itself: still one line unless debugging
             if state.debug:
                 traceback.print_exc()
             click.echo(
-                f"coordlint: internal error: {type(exc).__name__}: {exc} "
+                f"coordlint: internal error: {type(exc).__name__}: {printable(exc)} "
                 "(run with --debug for the traceback)",
                 err=True,
             )

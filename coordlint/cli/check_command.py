@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -20,12 +21,14 @@ from coordlint.cli.options import (
 )
 from coordlint.core.baseline import BaselineFilter, read_baseline
 from coordlint.core.baseline import write_baseline as write_baseline_file
+from coordlint.core.guard import ESCAPES, describe
 from coordlint.core.session import Selection, Setup, describe_settings
-from coordlint.errors import InputError
+from coordlint.errors import InputError, PluginError
 from coordlint.execution.collect import LoadOptions, iter_runs
 from coordlint.formatters.text_format import summary_line
+from coordlint.report import Report
 
-__all__ = ["check", "want_color"]
+__all__ = ["check", "render", "want_color"]
 
 
 def want_color(choice: str) -> bool:
@@ -141,7 +144,7 @@ def check(
         report.tracebacks.clear()
     report.color = output is None and want_color(color)
     report.verbosity = 1 if verbose else (-1 if quiet else 0)
-    text = formatter(report)
+    text = render(report, output_format)
     if output is None:
         click.echo(text, nl=False, color=report.color)
     else:
@@ -153,6 +156,21 @@ def check(
         line = f"coordlint: {summary_line(report, color=False)} Check {verdict}; report in {output}"
         click.echo(line, err=True)
     return 0 if exit_zero else report.exit_code
+
+
+def render(report: Report, fmt: str) -> str:
+    """``report.to(fmt)``; a plugin's format that raises anything (``SystemExit`` too) or
+    prints is an error naming it, not an exit 0 or a corrupted report."""
+    formatter = report.formatters[fmt]
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return report.to(fmt)
+    except ESCAPES as exc:
+        if getattr(formatter, "__module__", "").startswith("coordlint."):
+            raise  # coordlint's own format: a bug in coordlint
+        raise PluginError(
+            f"output format {fmt!r} raised {type(exc).__name__}: {describe(exc)}"
+        ) from exc
 
 
 def _say_baseline(baseline: BaselineFilter) -> None:

@@ -8,6 +8,7 @@ without sharing hidden state.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +16,10 @@ from typing import Any, TypeVar
 
 import click
 
-from coordlint.core.config import FAIL_LEVELS
+from coordlint.core.config import FAIL_LEVELS, parse_timeout
+from coordlint.core.guard import DEFAULT_TIMEOUT
 from coordlint.core.session import Selection, Session, Setup
+from coordlint.errors import ConfigError, InputError
 from coordlint.execution.collect import LoadOptions
 from coordlint.loading.cache import default_cache_dir, parse_size
 from coordlint.loading.remote import parse_storage_options
@@ -24,12 +27,14 @@ from coordlint.loading.remote import parse_storage_options
 __all__ = [
     "CliState",
     "Gating",
+    "cache_dir_option",
     "debug_option",
     "gate_options",
     "load_options",
     "open_session",
     "selection_options",
     "setup_options",
+    "usable_cache_dir",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -129,8 +134,20 @@ def setup_options(func: F) -> F:
     return debug_option(_group(options, build, "setup", keys)(func))
 
 
+def _timeout(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_timeout(float(value), "--rule-timeout")
+    except (ValueError, ConfigError):
+        raise click.BadParameter(
+            f"{value!r} is not a number of seconds, 0 or more (0: no limit)", ctx=ctx, param=param
+        ) from None
+
+
 def selection_options(func: F) -> F:
-    """``--select``/``--ignore``/``--extend-*`` and ``--fail-on`` → ``selection``."""
+    """``--select``/``--ignore``/``--extend-*``, ``--fail-on`` and ``--rule-timeout`` →
+    ``selection``."""
     options = [
         click.option(
             "--fail-on",
@@ -148,8 +165,15 @@ def selection_options(func: F) -> F:
         click.option(
             "--extend-ignore", multiple=True, help="Codes or prefixes to disable as well."
         ),
+        click.option(
+            "--rule-timeout",
+            metavar="SECONDS",
+            callback=_timeout,
+            help=f"Stop a rule call that runs longer and report it as CL900 (default "
+            f"{DEFAULT_TIMEOUT:g}; 0: no limit; config key rule-timeout).",
+        ),
     ]
-    keys = ["fail_on", "select", "ignore", "extend_select", "extend_ignore"]
+    keys = ["fail_on", "select", "ignore", "extend_select", "extend_ignore", "rule_timeout"]
 
     def build(**values: Any) -> Selection:
         return Selection(**values)
@@ -191,6 +215,43 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
+def cache_dir_option(help_text: str) -> Callable[[F], F]:
+    """``--cache-dir``: a path that is not a directory is a one-line error (exit 2)."""
+    return click.option(
+        "--cache-dir",
+        type=click.Path(path_type=Path),
+        callback=_cache_dir,
+        help=help_text,
+    )
+
+
+def _cache_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None and value.exists() and not value.is_dir():
+        raise InputError(f"--cache-dir {value} is not a directory")
+    return value
+
+
+def usable_cache_dir(directory: Path) -> Path | None:
+    """``directory``, or ``None`` (said once on stderr) when the cache cannot be kept there: it
+    or the nearest existing directory above it is not a writable directory. Not created here:
+    the cache creates it on its first write."""
+    existing = directory
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        reason = f"{existing} is not a directory"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        reason = f"{existing} is not writable"
+    else:
+        return directory
+    click.echo(
+        f"coordlint: not caching decoded event files: cache directory {directory} is not "
+        f"usable ({reason})",
+        err=True,
+    )
+    return None
+
+
 def load_options(*, cache: bool = True) -> Callable[[F], F]:
     """``--jobs``, ``--executor``, ``--storage-option`` and (with ``cache``) ``--cache-dir``,
     ``--no-cache``, ``--cache-max-size`` → ``load`` (:class:`LoadOptions`)."""
@@ -221,10 +282,8 @@ def load_options(*, cache: bool = True) -> Callable[[F], F]:
     keys = ["jobs", "executor", "storage_options"]
     if cache:
         options += [
-            click.option(
-                "--cache-dir",
-                type=click.Path(file_okay=False, path_type=Path),
-                help="Keep decoded event files here between checks (default: the user cache dir).",
+            cache_dir_option(
+                "Keep decoded event files here between checks (default: the user cache dir)."
             ),
             click.option(
                 "--no-cache", is_flag=True, help="Read every event file in full; keep no cache."
@@ -251,7 +310,7 @@ def load_options(*, cache: bool = True) -> Callable[[F], F]:
             jobs=jobs,
             executor=executor,
             storage_options=parse_storage_options(storage_options),
-            cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+            cache_dir=None if no_cache else usable_cache_dir(cache_dir or default_cache_dir()),
             cache_max_size=cache_max_size,
         )
 

@@ -8,6 +8,7 @@ from coordlint.cli.options import load_options, open_session, setup_options
 from coordlint.core import summary
 from coordlint.core.session import Setup
 from coordlint.execution.collect import LoadOptions, collect_runs
+from coordlint.formatters.safe_text import no_commands, printable
 from coordlint.run import Run
 
 __all__ = ["summary_command"]
@@ -41,14 +42,17 @@ def summary_command(
     faces = [Run(data, tag_aliases=aliases) for data in loaded]
     columns = session.plugins.summary_columns
     if not checkpoints:
-        click.echo(summary.format_summary(summary.summary_table(faces, columns), fmt), nl=False)
+        table = summary.summary_table(faces, columns)
+        table.index = table.index.map(lambda name: no_commands(printable(name)))
+        click.echo(summary.format_summary(table, fmt), nl=False)
         return 0
     table, best = summary.checkpoint_table(faces, columns, session.plugins.summary_better)
     if table.empty:
-        names = ", ".join(r.name for r in faces)
+        names = ", ".join(no_commands(printable(r.name)) for r in faces)
         click.echo(
             f"coordlint: no kept checkpoint-N directory beside the logs of {names}", err=True
         )
         return 0
+    table.index = table.index.map(lambda name: no_commands(printable(name)))
     click.echo(summary.format_checkpoints(table, best, fmt), nl=False)
     return 0

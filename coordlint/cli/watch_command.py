@@ -11,6 +11,7 @@ import coordlint
 from coordlint.cli.check_command import want_color
 from coordlint.cli.options import (
     CliState,
+    cache_dir_option,
     load_options,
     open_session,
     selection_options,
@@ -102,11 +103,7 @@ def watch_command(
 
 
 @click.command("clean")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The cache directory to empty (default: the user cache dir).",
-)
+@cache_dir_option("The cache directory to empty (default: the user cache dir).")
 def clean_command(cache_dir: Path | None) -> int:
     """Delete the cache of decoded event files."""
     directory = cache_dir or default_cache_dir()

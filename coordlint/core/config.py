@@ -1,31 +1,27 @@
 """``coordlint.yaml`` / ``[tool.coordlint]``: find it, parse it safely, validate every key.
 
-An invalid config is a :class:`~coordlint.errors.ConfigError` (exit 2) that names the key, and
-for YAML the line. Rule codes and params are checked once the plugins are loaded
-(:meth:`Settings.validate`), since only then is it known which rules exist.
+An invalid config is a :class:`~coordlint.errors.ConfigError` (exit 2) that names the key and
+the line (files are read by :mod:`coordlint.core.config_files`, which bounds and checks them).
+Rule codes and params are checked once the plugins are loaded (:meth:`Settings.validate`),
+since only then is it known which rules exist.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import sys
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from coordlint.core.config_files import configures_coordlint, read_pyproject, read_yaml
 from coordlint.core.engine_findings import refuse_engine_code
+from coordlint.core.guard import DEFAULT_TIMEOUT
 from coordlint.core.selection import ALL, validate_entries
 from coordlint.errors import ConfigError
 from coordlint.execution.checkpoints import CheckpointEntry
 from coordlint.rule import Rule, Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 CONFIG_NAMES = ("coordlint.yaml", "coordlint.yml", ".coordlint.yaml")
 FAIL_LEVELS = ("info", "warning", "error", "never")
@@ -62,6 +58,8 @@ class Settings:
     suppressions: list[Suppression] = field(default_factory=list)
     #: ``checkpoints:`` entries: where the logs of matching checkpoint directories are.
     checkpoints: list[CheckpointEntry] = field(default_factory=list)
+    #: Seconds one rule call may run before it is stopped as a CL900 (0: no limit).
+    rule_timeout: float = DEFAULT_TIMEOUT
     path: Path | None = None
     lines: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
 
@@ -123,15 +121,35 @@ def _same_type(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
+def parse_timeout(value: Any, where: str) -> float:
+    """A time limit in seconds: a finite number, 0 or more (0: no limit)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ConfigError(f"{where}: must be a number of seconds, 0 or more (0: no limit)")
+    return float(value)
+
+
 def find_config(start: Path | None = None) -> Path | None:
-    """The nearest coordlint.yaml, or pyproject.toml with [tool.coordlint], from ``start`` up."""
+    """The nearest coordlint.yaml, or pyproject.toml with [tool.coordlint], from ``start`` up.
+
+    A pyproject.toml is parsed only when a line scan finds a ``[tool.coordlint]`` section in it
+    (see :func:`~coordlint.core.config_files.configures_coordlint`): another tool's broken
+    pyproject.toml is none of coordlint's business."""
     here = (start or Path.cwd()).resolve()
     for directory in (here, *here.parents):
         for name in CONFIG_NAMES:
             if (directory / name).is_file():
                 return directory / name
         pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+        if (
+            pyproject.is_file()
+            and configures_coordlint(pyproject)
+            and read_pyproject(pyproject)[0] is not None
+        ):
             return pyproject
     return None
 
@@ -145,54 +163,17 @@ def load_settings(path: Path | None = None, *, discover: bool = True) -> Setting
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     if path.name == "pyproject.toml":
-        data = _pyproject_section(path) or {}
-        lines: dict[tuple[str, ...], int] = {}
+        section, lines = read_pyproject(path)
+        data: Any = section or {}
     else:
-        data, lines = _read_yaml(path)
+        data, lines = read_yaml(path)
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"{path}:1: the config must be a mapping of keys, not a {type(data).__name__}"
+            )
     return _parse(data, Settings(path=path, lines=lines))
-
-
-def _pyproject_section(path: Path) -> dict[str, Any] | None:
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    section = doc.get("tool", {}).get("coordlint")
-    if section is not None and not isinstance(section, dict):
-        raise ConfigError(f"{path}: [tool.coordlint] must be a table")
-    return section
-
-
-def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
-    if data is None:
-        return {}, {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path}:1: the config must be a mapping of keys, not a {type(data).__name__}"
-        )
-    lines: dict[tuple[str, ...], int] = {}
-    _record_lines(node, (), lines)
-    return data, lines
-
-
-def _record_lines(node: yaml.Node | None, prefix: tuple[str, ...], lines: dict) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = (*prefix, str(key_node.value))
-            lines[key] = key_node.start_mark.line + 1
-            _record_lines(value_node, key, lines)
 
 
 def _expect(settings: Settings, value: Any, kind: type | tuple[type, ...], *key: str) -> Any:
@@ -286,6 +267,8 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
                     aliases = [aliases]
                 _expect(s, aliases, list, key, tag)
                 s.tag_aliases[str(tag)] = tuple(str(a) for a in aliases)
+        elif key == "rule-timeout":
+            s.rule_timeout = parse_timeout(value, s.where(key))
         elif key == "plugins":
             s.plugins = [_plugin_spec(s, str(p)) for p in _expect(s, value, list, key)]
         elif key == "checkpoints":
@@ -293,6 +276,6 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
             s.checkpoints = [_checkpoint_entry(s, e, i) for i, e in enumerate(entries)]
         else:
             known = "select, ignore, extend-select, extend-ignore, fail-on, severity, params, "
-            known += "tag-aliases, plugins, checkpoints"
+            known += "tag-aliases, plugins, checkpoints, rule-timeout"
             raise ConfigError(f"{s.where(key)}: unknown key {key!r} (known keys: {known})")
     return s

@@ -2,18 +2,21 @@
 
 A plugin is a module or package: every ``@coordlint.rule`` defined in it (and in its
 submodules) registers, and its hook implementations (:mod:`coordlint.hookspecs`: formatters,
-summary columns) are called; the built-in rules are a plugin like any team's. Loading problems
-become :class:`~coordlint.errors.PluginError` (exit 2) with one line that names the plugin.
+summary columns, config keys) are called; the built-in rules are a plugin like any team's.
+Loading problems become :class:`~coordlint.errors.PluginError` (exit 2) with one line that
+names the plugin, whatever the plugin raised (``sys.exit(0)`` at import included); what a
+plugin prints while it loads goes to stderr, never into the report.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -22,8 +25,10 @@ from typing import TYPE_CHECKING, Any, cast
 import pluggy
 
 from coordlint import hookspecs
+from coordlint.core.guard import ESCAPES, describe
 from coordlint.errors import PluginError
 from coordlint.rule import CODE_PATTERN, Rule, rules_in
+from coordlint.runconfig import CONFIG_TYPES
 
 if TYPE_CHECKING:
     from coordlint.report import Report
@@ -58,6 +63,8 @@ class Plugins:
     notes: list[str] = field(default_factory=list)
     #: Which way each summary column is better (``"lower"``/``"higher"``), where it says.
     summary_better: dict[str, str] = field(default_factory=dict)
+    #: The run-config keys the plugins' rules read, with their types (checked before rules).
+    config_keys: dict[str, type] = field(default_factory=dict)
 
 
 def load_plugins(
@@ -95,7 +102,16 @@ def load_plugins(
     rules = _collect_rules(pm, info, notes)
     formatters = _collect_formatters(pm)
     columns, better = _collect_summary_columns(pm)
-    return Plugins(pm, info, rules, formatters, columns, notes=notes, summary_better=better)
+    return Plugins(
+        pm,
+        info,
+        rules,
+        formatters,
+        columns,
+        notes=notes,
+        summary_better=better,
+        config_keys=_collect_config_keys(pm),
+    )
 
 
 def _installed() -> bool:
@@ -123,11 +139,12 @@ def _load_entry_points(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) ->
                 continue
             dist_name = dist.metadata["name"] or ep.name
             try:
-                plugin = ep.load()
-            except Exception as exc:
+                with contextlib.redirect_stdout(sys.stderr):
+                    plugin = ep.load()
+            except ESCAPES as exc:
                 raise PluginError(
                     f"plugin {ep.name!r} (from {dist_name}) failed to import: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"{type(exc).__name__}: {describe(exc)}"
                 ) from exc
             _register(pm, plugin, ep.name)
             info[ep.name] = PluginInfo(ep.name, dist.version, f"entry point of {dist_name}")
@@ -145,13 +162,29 @@ def _import_plugin(spec: str) -> ModuleType:
             assert module_spec is not None and module_spec.loader is not None
             module = importlib.util.module_from_spec(module_spec)
             sys.modules[name] = module
-            module_spec.loader.exec_module(module)
+            with contextlib.redirect_stdout(sys.stderr):
+                module_spec.loader.exec_module(module)
             return module
-        return importlib.import_module(spec)
+        with contextlib.redirect_stdout(sys.stderr):
+            return importlib.import_module(spec)
     except PluginError:
         raise
-    except Exception as exc:
-        raise PluginError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
+    except ESCAPES as exc:
+        raise PluginError(
+            f"plugin {spec!r} failed to import: {type(exc).__name__}: {describe(exc)}"
+        ) from exc
+
+
+def _call_hook(impl: pluggy.HookImpl, hook: str, convert: Callable[[Any], Any]) -> Any:
+    """``convert(impl's hook result or nothing)``: whatever the plugin's code raises (SystemExit
+    too) is a PluginError naming it, and what it prints goes to stderr."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return convert(impl.function() or ())
+    except ESCAPES as exc:
+        raise PluginError(
+            f"plugin {impl.plugin_name!r}: {hook}() raised {type(exc).__name__}: {describe(exc)}"
+        ) from exc
 
 
 def _collect_rules(
@@ -166,11 +199,12 @@ def _collect_rules(
         found: list[object] = []
         if isinstance(module, ModuleType):
             try:
-                found.extend(rules_in(module))
-            except Exception as exc:
+                with contextlib.redirect_stdout(sys.stderr):
+                    found.extend(rules_in(module))
+            except ESCAPES as exc:
                 raise PluginError(
                     f"plugin {plugin!r}: a module of its package failed to import: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"{type(exc).__name__}: {describe(exc)}"
                 ) from exc
         if plugin in legacy:
             notes.append(
@@ -178,12 +212,7 @@ def _collect_rules(
                 "deprecated and will be removed in coordlint 0.3: its @coordlint.rule "
                 "functions register themselves (delete the hook)"
             )
-            try:
-                found.extend(cast(Iterable[object], legacy[plugin].function() or []))
-            except Exception as exc:
-                raise PluginError(
-                    f"plugin {plugin!r}: coordlint_rules() raised {type(exc).__name__}: {exc}"
-                ) from exc
+            found.extend(_call_hook(legacy[plugin], "coordlint_rules", list))
         seen: set[int] = set()
         for item in found:
             if id(item) in seen:
@@ -219,8 +248,13 @@ def _add_rule(rules: dict[str, Rule], item: object, plugin: str) -> None:
 def _collect_formatters(pm: pluggy.PluginManager) -> dict[str, Callable[[Report], str]]:
     formatters: dict[str, Callable[[Report], str]] = {}
     for impl in pm.hook.coordlint_formatters.get_hookimpls():
-        provided = cast("Mapping[str, Callable[[Report], str]]", impl.function() or {})
+        provided = _call_hook(impl, "coordlint_formatters", dict)
         for name, func in provided.items():
+            if not isinstance(name, str) or not callable(func):
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: coordlint_formatters() must map format names "
+                    f"to functions, got {name!r}: {func!r}"
+                )
             if name in formatters:
                 raise PluginError(
                     f"plugin {impl.plugin_name!r}: output format {name!r} is already registered"
@@ -245,9 +279,9 @@ def _collect_summary_columns(
     columns: dict[str, tuple[str, ...]] = {}
     better: dict[str, str] = {}
     for impl in pm.hook.coordlint_summary_columns.get_hookimpls():
+        provided = _call_hook(impl, "coordlint_summary_columns", list)
         try:
-            items = cast("Iterable[Sequence[Any]]", impl.function() or [])
-            provided = [_summary_column(item) for item in items]
+            provided = [_summary_column(item) for item in provided]
         except Exception as exc:
             raise PluginError(
                 f"plugin {impl.plugin_name!r}: coordlint_summary_columns() must return "
@@ -263,3 +297,25 @@ def _collect_summary_columns(
             if direction is not None:
                 better[name] = direction
     return list(columns.items()), better
+    return list(columns.items())
+
+
+def _collect_config_keys(pm: pluggy.PluginManager) -> dict[str, type]:
+    keys: dict[str, type] = {}
+    owner: dict[str, str] = {}
+    for impl in pm.hook.coordlint_config_keys.get_hookimpls():
+        plugin = impl.plugin_name
+        provided = _call_hook(impl, "coordlint_config_keys", dict)
+        for key, kind in provided.items():
+            if not isinstance(key, str) or kind not in CONFIG_TYPES:
+                raise PluginError(
+                    f"plugin {plugin!r}: coordlint_config_keys() maps {key!r} to {kind!r}; "
+                    "keys are dotted strings, types bool, int, float or str"
+                )
+            if key in keys and keys[key] is not kind:
+                raise PluginError(
+                    f"run-config key {key!r} is declared {keys[key].__name__} by plugin "
+                    f"{owner[key]!r} and {kind.__name__} by plugin {plugin!r}"
+                )
+            keys[key], owner[key] = kind, plugin
+    return keys

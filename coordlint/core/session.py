@@ -10,7 +10,7 @@ from pathlib import Path
 
 from coordlint.core import engine
 from coordlint.core.baseline import BaselineFilter
-from coordlint.core.config import FAIL_LEVELS, Settings, load_settings
+from coordlint.core.config import FAIL_LEVELS, Settings, load_settings, parse_timeout
 from coordlint.core.plugins import Plugins, load_plugins
 from coordlint.errors import ConfigError
 from coordlint.execution.naming import project_root
@@ -45,6 +45,8 @@ class Selection:
     extend_select: Sequence[str] = ()
     extend_ignore: Sequence[str] = ()
     fail_on: str | None = None
+    #: Seconds one rule call may run (``--rule-timeout``; 0: no limit; None: the config's).
+    rule_timeout: float | None = None
 
 
 def split_codes(values: Iterable[str]) -> list[str]:
@@ -85,6 +87,8 @@ class Session:
                 )
             fail_on = selection.fail_on
             settings.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
+        if selection.rule_timeout is not None:
+            settings.rule_timeout = parse_timeout(selection.rule_timeout, "rule-timeout")
         settings.validate(self.plugins.rules)
         return self
 
@@ -104,7 +108,12 @@ class Session:
     def check(self, runs: Iterable[RunData | Run], version: str = "") -> Report:
         """Run every enabled rule over ``runs`` (each as it arrives)."""
         report = engine.check(
-            runs, self.plugins.rules, self.settings, version=version, suppress=self.suppress
+            runs,
+            self.plugins.rules,
+            self.settings,
+            version=version,
+            suppress=self.suppress,
+            config_types=self.plugins.config_keys,
         )
         report.formatters = dict(self.plugins.formatters)
         return report
@@ -120,6 +129,7 @@ def describe_settings(session: Session) -> str:
         f"select: {', '.join(settings.select + settings.extend_select) or '-'}",
         f"ignore: {', '.join(settings.ignore + settings.extend_ignore) or '-'}",
         f"fail-on: {fail_on}",
+        f"rule-timeout: {f'{settings.rule_timeout:g} s' if settings.rule_timeout else 'none'}",
         f"enabled rules: {', '.join(enabled) or '-'}",
         f"plugins: {', '.join(loaded.info)}",
     ]

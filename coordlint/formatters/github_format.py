@@ -9,20 +9,25 @@ summary. ``auto`` is this format under GitHub Actions (``GITHUB_ACTIONS=true``),
 
 Escaping follows the runner's workflow-command syntax: in the message ``%`` → ``%25``,
 ``\\r`` → ``%0D``, ``\\n`` → ``%0A``; in property values also ``:`` → ``%3A`` and ``,`` → ``%2C``.
+Before that, other control characters, lone surrogates and ``##[`` in the data are made
+visible (:func:`~coordlint.formatters.safe_text.printable`; a message keeps its line breaks).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from coordlint.errors import CoordlintError
 from coordlint.formatters import markdown_format, text_format
 from coordlint.formatters.gitlab_format import display_path
+from coordlint.formatters.safe_text import printable, valid_unicode
 from coordlint.report import Report
 from coordlint.rule import Finding, Severity
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
@@ -32,6 +37,13 @@ def escape_data(text: str) -> str:
 
 def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _message(text: str) -> str:
+    """The data of an annotation: printable between its line breaks, which are kept (as
+    ``%0D``/``%0A``)."""
+    parts = _LINE_BREAK.split(text)  # text, break, text, ...: the breaks at odd positions
+    return escape_data("".join(p if i % 2 else printable(p) for i, p in enumerate(parts)))
 
 
 def annotation(report: Report, finding: Finding) -> str:
@@ -51,8 +63,10 @@ def annotation(report: Report, finding: Finding) -> str:
     )
     message = f"{finding.run}: {finding.message}" + (f" ({where})" if where else "")
     command = _COMMANDS[finding.severity or Severity.INFO]
-    rendered = ",".join(f"{key}={escape_property(value)}" for key, value in props.items())
-    return f"::{command} {rendered}::{escape_data(message)}"
+    rendered = ",".join(
+        f"{key}={escape_property(printable(value))}" for key, value in props.items()
+    )
+    return f"::{command} {rendered}::{_message(message)}"
 
 
 def step_summary(report: Report) -> str:
@@ -67,7 +81,7 @@ def format_report(report: Report) -> str:
     if summary_path:
         try:
             with Path(summary_path).open("a", encoding="utf-8") as out:
-                out.write(step_summary(report))
+                out.write(valid_unicode(step_summary(report)))
         except OSError as exc:
             raise CoordlintError(
                 f"cannot append the step summary to ${SUMMARY_ENV} ({summary_path}): "

@@ -6,7 +6,8 @@ Each finding is ``{"description", "check_name", "fingerprint", "severity", "loca
 it lies under it, as GitLab links paths relative to the repository). The fingerprint is a
 SHA-256 of (run, code, tag), not of the message, so a finding whose numbers drift between
 pipelines is still the same finding; repeats of one (run, code, tag) are told apart by their
-order.
+order. Names that are not valid UTF-8 are shown with U+FFFD (see
+:func:`~coordlint.formatters.safe_text.json_safe`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from coordlint.formatters.safe_text import json_safe
 from coordlint.report import Report
 from coordlint.rule import Finding, Severity
 
@@ -31,7 +33,8 @@ def fingerprints(report: Report) -> list[str]:
         n = seen.get(key, 0)
         seen[key] = n + 1
         parts = [*key, str(n)] if n else list(key)
-        out.append(hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest())
+        # surrogatepass: a name that is not valid UTF-8 still has a stable fingerprint
+        out.append(hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest())
     return out
 
 
@@ -69,4 +72,4 @@ def report_list(report: Report) -> list[dict[str, Any]]:
 
 
 def format_report(report: Report) -> str:
-    return json.dumps(report_list(report), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(report_list(report), indent=2, ensure_ascii=False)) + "\n"

@@ -8,6 +8,8 @@ and embedded as ``data:`` URIs: the file loads nothing from anywhere. A small in
 writes into ``<body data-rendered>`` how many plots the browser decoded (tests read it).
 
 matplotlib is an optional dependency (``pip install 'coordlint[html]'``), imported only here.
+Text from the data is escaped for HTML and made printable (control characters as visible
+escapes); what goes into a plot has ``$`` escaped, so matplotlib never reads it as mathtext.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import re
 from typing import Any
 
 from coordlint.errors import CoordlintError
+from coordlint.formatters.safe_text import printable
 from coordlint.formatters.sparkline import as_series
 from coordlint.formatters.text_format import _plural, summary_line
 from coordlint.report import Report
@@ -62,7 +65,13 @@ _COLOURS = {"line": "#0969da", "key": "#cf222e", "threshold": "#8250df"}
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(printable(value), quote=True)
+
+
+def _literal(text: str | None) -> str:
+    """Data for a matplotlib label: printable, and ``$`` escaped so mathtext never parses it
+    (a tag like ``$\\frac{$`` would otherwise fail to draw, or draw as a formula)."""
+    return printable(text or "").replace("$", "\\$")
 
 
 def _anchor(name: str) -> str:
@@ -84,7 +93,8 @@ def _plot(figure_class: Any, finding: Finding) -> str | None:
         return None
     fig = figure_class(figsize=(8, 2.8), dpi=100)
     ax = fig.subplots()
-    ax.plot(finite.index, finite.to_numpy(), color=_COLOURS["line"], lw=1.4, label=finding.tag)
+    label = None if finding.tag is None else _literal(finding.tag)
+    ax.plot(finite.index, finite.to_numpy(), color=_COLOURS["line"], lw=1.4, label=label)
     bad = series.index[~series.index.isin(finite.index)]
     for i, step in enumerate(bad):  # NaN / inf points: a faint vertical line, not a silent gap
         ax.axvline(step, color="#bf8700", lw=0.8, alpha=0.6, label=None if i else "non-finite")
@@ -99,7 +109,8 @@ def _plot(figure_class: Any, finding: Finding) -> str | None:
             threshold, color=_COLOURS["threshold"], lw=1, ls="--", label=f"threshold {threshold:g}"
         )
     ax.set_xlabel("step")
-    ax.set_title(f"{finding.code} {finding.rule}  ·  {finding.tag or ''}", fontsize=10, loc="left")
+    title = _literal(f"{finding.code} {finding.rule}  ·  {finding.tag or ''}")
+    ax.set_title(title, fontsize=10, loc="left")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", fontsize=8, frameon=False)
     fig.tight_layout()

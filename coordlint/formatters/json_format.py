@@ -8,6 +8,9 @@ baselined (reason ``baseline``) or ignored in config with a reason; they do not 
 ``checkpoint`` is ``{"path", "step", "step_source", "merged"}`` for a run gated as of a
 checkpoint (named ``<run>@<step>``; its ``tags`` and ``points`` are those at steps <= ``step``),
 ``null`` for a whole run. A resumed run's ``files`` lists every part's files, in order.
+Strings are valid Unicode (a name that is not valid UTF-8 shows U+FFFD where its bad bytes
+were) and C1/bidirectional controls are ``\\u`` escapes (see
+:func:`~coordlint.formatters.safe_text.json_safe`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from coordlint.formatters.safe_text import json_safe
 from coordlint.report import Report
 from coordlint.rule import Finding
 from coordlint.run import Run
@@ -61,4 +65,5 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def format_report(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    document = json.dumps(report_dict(report), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_safe(document) + "\n"

@@ -1,8 +1,10 @@
 """JUnit XML, for CI dashboards. The only module that touches junit-xml (unmaintained since 2020).
 
 One testcase per (run, rule) that ran: passed, failed (one ``<failure>`` per finding at or above
-the fail level), or skipped (not applicable). Testcase names are ``RUN::CODE rule-name``: unique
-and stable across runs. Characters XML 1.0 cannot hold are escaped as ``\\xNN``, not deleted.
+the fail level, every one kept), or skipped (not applicable). Testcase names are
+``RUN::CODE rule-name``: unique and stable across runs. Text is written with control characters
+(which XML 1.0 cannot hold, or which would start a new line) as visible escapes, not deleted,
+and lone surrogates as U+FFFD (see :func:`~coordlint.formatters.safe_text.printable`).
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ import re
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
+from coordlint.formatters.safe_text import printable
 from coordlint.report import Report
 
-# Everything XML 1.0 forbids (junit-xml would silently delete these).
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+# What XML 1.0 forbids beyond the control characters and surrogates printable() escapes
+# (junit-xml would silently delete these).
+_NONCHARACTERS = re.compile("[\ufffe\uffff]")
 
 
 def _escape(text: str) -> str:
-    return _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _NONCHARACTERS.sub(lambda m: f"\\u{ord(m.group()):04x}", printable(text))
 
 
 def format_report(report: Report) -> str:
@@ -28,7 +32,11 @@ def format_report(report: Report) -> str:
         for outcome in (o for o in report.outcomes if o.run == run.name):
             rule = report.rules.get(outcome.code)
             name = f"{outcome.code} {rule.name if rule else ''}".strip()
-            case = TestCase(_escape(f"{run.name}::{name}"), classname=_escape(run.name))
+            case = TestCase(
+                _escape(f"{run.name}::{name}"),
+                classname=_escape(run.name),
+                allow_multiple_subelements=True,  # one <failure> per failing finding
+            )
             if outcome.status == "skipped":
                 case.add_skipped_info(_escape(outcome.reason or "not applicable"))
             below = []

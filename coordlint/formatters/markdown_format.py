@@ -1,26 +1,34 @@
 """Markdown: a per-run summary and a findings table, to paste into a PR or a progress note.
 
 GitHub-flavoured tables. Cell text is escaped so a message cannot break the table (``|``,
-newlines), inject HTML (``<``, ``>``, ``&``) or turn ``*map*`` into emphasis. Also the step
-summary of the ``github`` format.
+newlines become ``<br>``, other control characters visible escapes, see
+:func:`~coordlint.formatters.safe_text.printable`), inject HTML (``<``, ``>``, ``&``) or turn
+``*map*`` into emphasis. Also the step summary of the ``github`` format.
 """
 
 from __future__ import annotations
 
+import re
+
+from coordlint.formatters.safe_text import printable
 from coordlint.formatters.text_format import summary_line
 from coordlint.report import Report
 from coordlint.rule import Severity
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 _ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟡", Severity.INFO: "🔵"}
 
 
 def cell(text: object) -> str:
-    """``text`` made safe for one GitHub-flavoured table cell."""
-    value = str(text)
+    """``text`` made safe for one GitHub-flavoured table cell (line breaks as ``<br>``)."""
+    return "<br>".join(_inline(line) for line in _NEWLINE.split(str(text)))
+
+
+def _inline(text: str) -> str:
+    value = printable(text)
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for special in "\\|`*_[]~":  # backslash first
         value = value.replace(special, "\\" + special)
-    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
     return value
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from coordlint.formatters.gitlab_format import display_path, fingerprints
+from coordlint.formatters.safe_text import json_safe
 from coordlint.report import Report
 from coordlint.rule import Finding, Rule, Severity
 
@@ -26,11 +27,23 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 
 def artifact_uri(path: str) -> str:
-    """A URI reference for ``path``: relative and percent-encoded, or ``file://`` if absolute."""
+    """A URI reference for ``path``: relative and percent-encoded, or ``file://`` if absolute.
+    A name that is not valid UTF-8 (decoded with surrogateescape) is encoded as its own bytes."""
     shown = display_path(path)
+    encoded = _path_bytes(shown)
     if Path(shown).is_absolute():
-        return Path(shown).as_uri()
-    return quote(shown, safe="/")
+        try:
+            return Path(shown).as_uri()
+        except UnicodeEncodeError:  # a lone surrogate no file system name decodes to
+            return "file://" + quote(encoded, safe="/")
+    return quote(encoded, safe="/")
+
+
+def _path_bytes(path: str) -> bytes:
+    try:
+        return path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate no file system name decodes to
+        return path.encode("utf-8", "replace")
 
 
 def _descriptor(code: str, rule: Rule | None, finding: Finding | None) -> dict[str, Any]:
@@ -101,4 +114,5 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def format_report(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    document = json.dumps(report_dict(report), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_safe(document) + "\n"

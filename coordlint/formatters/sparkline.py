@@ -53,7 +53,9 @@ class Sparkline:
 
 
 def as_series(values: Any) -> pd.Series:
-    """A float Series sorted by step from a Series, a ``{step: value}`` mapping or a sequence."""
+    """A float Series sorted by step from a Series, a ``{step: value}`` mapping or a sequence
+    (values that are not numbers become NaN; points whose step is not a whole number are
+    dropped)."""
     import pandas as pd  # here, not at import: findings without a series never need it
 
     if isinstance(values, pd.Series):
@@ -63,6 +65,10 @@ def as_series(values: Any) -> pd.Series:
     else:
         series = pd.Series(list(values))
     series = pd.to_numeric(series, errors="coerce").astype("float64")
+    steps = pd.to_numeric(series.index.to_series(), errors="coerce").to_numpy(dtype="float64")
+    # a point whose step is not a whole number that fits in int64 is dropped
+    whole = np.isfinite(steps) & (steps == np.round(steps)) & (np.abs(steps) < 2.0**63)
+    series = pd.Series(series.to_numpy()[whole], index=steps[whole].astype(np.int64))
     return series.sort_index(kind="stable")
 
 

@@ -4,6 +4,9 @@ A finding with a ``series`` gets an indented sparkline of it under its line (see
 :mod:`coordlint.formatters.sparkline`), with the key step and any threshold crossing marked.
 ``report.verbosity`` 1 (``-v``) adds a ``RUN CODE [not applicable] reason`` line for every
 (run, rule) that was skipped; -1 (``-q``) leaves out the findings below the fail level.
+Names, tags and messages are written with control characters escaped and no line of the output
+starts with ``::`` (see :mod:`coordlint.formatters.safe_text`): a log cannot clear the terminal
+or issue a GitHub workflow command through this format.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import click
 
 from coordlint.formatters import sparkline
+from coordlint.formatters.safe_text import no_commands, printable
 from coordlint.report import Report
 from coordlint.rule import Severity
 
@@ -28,29 +32,30 @@ def format_report(report: Report) -> str:
     lines: list[str] = []
     quiet = report.verbosity < 0
     for run in report.runs:
+        name = style(no_commands(printable(run.name)), bold=True)
         for f in (f for f in report.findings if f.run == run.name):
             if quiet and not report.fails(f):
                 continue
             severity = f.severity or Severity.INFO
             level = style(f"[{severity}]", fg=_COLOURS[severity], bold=report.fails(f))
-            lines.append(
-                f"{style(run.name, bold=True)} {style(f.code, bold=True)} {level} {f.message}"
-            )
+            code = style(printable(f.code), bold=True)
+            lines.append(f"{name} {code} {level} {printable(f.message)}")
             if f.series is not None:
+                tag = None if f.tag is None else printable(f.tag)
                 lines.extend(
                     sparkline.lines_for(
-                        f.series, tag=f.tag, step=f.step, data=f.data, color=report.color
+                        f.series, tag=tag, step=f.step, data=f.data, color=report.color
                     )
                 )
             trace = report.tracebacks.get(id(f))
             if trace:
-                lines.extend("    " + t for t in trace.rstrip().splitlines())
+                lines.extend("    " + printable(t) for t in trace.rstrip().splitlines())
         if report.verbosity > 0:
             for o in (o for o in report.outcomes if o.run == run.name and o.status == "skipped"):
-                name = style(run.name, bold=True)
-                lines.append(f"{name} {o.code} {style('[not applicable]', dim=True)} {o.reason}")
+                reason = no_commands(printable(o.reason))
+                lines.append(f"{name} {o.code} {style('[not applicable]', dim=True)} {reason}")
     lines.append(summary_line(report))
-    return "\n".join(lines) + "\n"
+    return no_commands("\n".join(lines)) + "\n"
 
 
 def summary_line(report: Report, color: bool | None = None) -> str:
