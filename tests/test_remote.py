@@ -157,6 +157,8 @@ def test_missing_fsspec_names_the_extra(monkeypatch):
 def test_is_url_and_storage_options():
     assert is_url("s3://b/k") and is_url("simplecache::s3://b/k") and is_url("file:///tmp")
     assert not is_url("/tmp/x") and not is_url("C:\\logs") and not is_url("runs/a")
+    assert not is_url("runs/a::b") and not is_url("a::b/events.out.tfevents.1")
+    assert is_url("blockcache::simplecache::gs://b/k")
     assert parse_storage_options(["anon=true", "client_kwargs.region_name=eu", "key=abc"]) == {
         "anon": True,
         "client_kwargs": {"region_name": "eu"},
@@ -228,3 +230,12 @@ def test_watch_a_remote_run(memory_logdir):
     )
     assert result.exit_code == 1, result.output
     assert result.stdout.count("a CL902 [error] train/loss is NaN at step 2") == 1
+
+
+def test_a_local_run_directory_named_with_double_colons_is_read_locally(tmp_path):
+    write_events(tmp_path / "sweep::lr=1e-4", {"train/loss": {1: 1.0, 2: float("nan")}})
+    result = CliRunner().invoke(
+        cli, ["check", "--isolated", str(tmp_path / "sweep::lr=1e-4"), "-f", "json"]
+    )
+    assert result.exit_code == 1, result.output
+    assert [f["code"] for f in json.loads(result.stdout)["findings"]] == ["CL902"]

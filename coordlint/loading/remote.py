@@ -28,8 +28,10 @@ from coordlint.errors import ConfigError, InputError
 
 __all__ = ["RemotePath", "is_url", "parse_storage_options", "resolve", "url_stat"]
 
-# Two or more scheme characters, so a Windows drive (C:\) is never a URL; "::" chains count.
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+://|::")
+# Two or more scheme characters, so a Windows drive (C:\) is never a URL; an fsspec chain is
+# protocols joined by "::" ending in a URL (simplecache::s3://...). A local path that merely
+# holds "::" (a run directory named "a::b") is a path.
+_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*::)*[A-Za-z][A-Za-z0-9+.\-]+://")
 INSTALL_HINT = "pip install 'coordlint[remote]'"
 
 
