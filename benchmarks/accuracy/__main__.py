@@ -19,7 +19,7 @@ if __package__ in (None, ""):  # run as `python benchmarks/accuracy`
     __package__ = "accuracy"
 
 from accuracy.families import CODES, generate
-from accuracy.report import breakdown, main_table, misses
+from accuracy.report import breakdown, in_range_table, main_table, misses
 from accuracy.score import check_groups, tally
 
 
@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"{len(checked)} runs in {len(groups)} groups, seed {args.seed}\n")
     print(main_table(checked, codes, list(CODES)))
+    print()
+    print(in_range_table(checked, codes))
     print()
     print(breakdown(checked, codes))
     if args.misses:

@@ -273,7 +273,11 @@ def lost_confinement(rng, new) -> list[RunSpec]:
         r.curves["coord_vocab_mass"] = c.with_deficit_change(mass, lambda t: 1 + gain * ramp(t))
     elif case == "dip":
         low = rng.uniform(0.96, 0.985)
-        bump = c.bump(rng.uniform(0.3, 0.8) * length, rng.uniform(0.5, 2.0) * r.interval)
+        width = rng.uniform(0.5, 2.0) * r.interval
+        # After confinement shows in the logs: a dip over the first evals would look like a
+        # late confinement, not a dip.
+        at = max(rng.uniform(0.3, 0.8) * length, 200 + 2 * r.interval + width)
+        bump = c.bump(at, width)
         gain = (1 - low) / (1 - ceiling) - 1
         r.curves["coord_vocab_mass"] = c.with_deficit_change(mass, lambda t: 1 + gain * bump(t))
     else:
