@@ -92,3 +92,26 @@ def test_without_soft_ce_metrics_not_applicable(write_run, outcomes):
     runs = [with_config(write_run({"eval/loss": series(1.0)}, n)) for n in "ab"]
     runs[1].config = {**runs[1].config, m.CFG_TARGET_SIGMA: 1.0}
     assert {o.status for o in outcomes(runs, "CL502").values()} == {"skipped"}
+
+
+def test_float32_rounded_values_are_the_same_setting(write_run):
+    # One run's tooling wrote its config through float32: 0.9 -> 0.8999999761581421.
+    a = with_config(write_run(soft_ce(0), "a"), CFG_GATE_WEIGHT=0.9)
+    b = with_config(write_run(soft_ce(1), "b"), CFG_GATE_WEIGHT=float(np.float32(0.9)))
+    assert float(np.float32(0.9)) != 0.9
+    assert check([a, b], "CL502") == []
+
+
+def test_less_than_half_a_float32_step_apart_is_the_same_setting(write_run):
+    a = with_config(write_run(soft_ce(0), "a"), CFG_TARGET_SIGMA=2.0)
+    b = with_config(write_run(soft_ce(1), "b"), CFG_TARGET_SIGMA=2.0 + 1e-8)
+    assert check([a, b], "CL502") == []
+
+
+def test_one_float32_step_apart_differs(write_run):
+    step_up = float(np.nextafter(np.float32(0.9), np.float32(1.0)))
+    a = with_config(write_run(soft_ce(0), "a"), CFG_GATE_WEIGHT=0.9)
+    b = with_config(write_run(soft_ce(1), "b"), CFG_GATE_WEIGHT=step_up)
+    findings = check([a, b], "CL502")
+    assert sorted(f.run for f in findings) == ["a", "b"]
+    assert {f.data["keys"] for f in findings} == {m.CFG_GATE_WEIGHT}
