@@ -4,6 +4,8 @@
 Reports, as an error, every rule that crashed, naming the rule, its plugin and the exception.
 The engine produces this finding itself; the other rules keep running.
 
+**Operating range**: any; it is not a statistic. No rule crashed on ``benchmarks/accuracy``.
+
 ## Why it matters
 A crashed rule checked nothing: a green report would be a lie. Run with ``--debug`` to see the
 traceback, and report it to the rule's plugin.

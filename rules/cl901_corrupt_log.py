@@ -5,6 +5,9 @@ Reports what the loader could not read: a truncated final record (a job still wr
 whose CRC fails, a file that is empty, holds only its header, is a Git LFS pointer, is not a
 TFRecord file at all, or cannot be read; for JSON logs, a line that is not JSON.
 
+**Operating range**: any; it reports the loader's findings, not a statistic. It stays silent on
+the undamaged files of ``benchmarks/accuracy`` (all three float32 encodings, resumes).
+
 ## Why it matters
 Findings on a partly read run may miss the points that were lost. An LFS pointer means the real
 log was never fetched (``git lfs pull``). Empty and header-only files (aborted runs) are reported
