@@ -19,8 +19,17 @@ if __package__ in (None, ""):  # run as `python benchmarks/accuracy`
     __package__ = "accuracy"
 
 from accuracy.families import CODES, generate
-from accuracy.report import breakdown, in_range_table, main_table, misses
+from accuracy.report import breakdown, in_range, in_range_table, main_table, misses
 from accuracy.score import check_groups, tally
+
+
+def _numbers(results: dict) -> dict:
+    """``{code: {"rule"|"naive": counts and rates}}`` as plain JSON."""
+    rates = ("precision", "recall", "healthy_fp_rate", "step_accuracy")
+    return {
+        code: {which: {**vars(t), **{k: getattr(t, k) for k in rates}} for which, t in r.items()}
+        for code, r in results.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,14 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         f"load {t['load']:.1f}, check {t['check']:.1f}"
     )
     if args.json:
-        results = tally(checked, codes)
         payload = {
-            code: {
-                which: {k: getattr(t, k) for k in ("precision", "recall", "healthy_fp_rate")}
-                | vars(t)
-                for which, t in results[code].items()
-            }
-            for code in codes
+            "overall": _numbers(tally(checked, codes)),
+            "in_range": {
+                code: _numbers(tally(checked, [code], in_range(code)))[code] for code in codes
+            },
         }
         args.json.write_text(json.dumps(payload, indent=1), encoding="utf-8")
     return 1 if info["crashes"] else 0
