@@ -32,7 +32,7 @@ consecutive evals correlate by ``phi`` widens that by about ``sqrt((1 + phi) / (
 of ≥ 4% are positives, < 1% negatives): with at least 16 evals and eval noise up to 1%
 (Gaussian, Student-t or AR(1) with lag-one correlation up to 0.85), precision 1.0 and recall
 0.93 (0.97 on curves still falling; 0.71 on curves that converged fast and then rose late,
-whose steep start inflates the noise estimate most). At 1-2% noise recall falls to about 0.65,
+whose steep start inflates the noise estimate most). At 1-2% noise recall falls to about 0.6,
 at 2-3% to about 0.4: those runs mostly get the ``info``. No false alarm on any converged run at
 any noise up to 3%.
 
