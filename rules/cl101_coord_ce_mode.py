@@ -17,6 +17,10 @@ From the config, ``coord_soft_ce_w1.enabled`` false means ``pure_ce``; enabled w
 disagree, the finding is a warning that says so (the logs may come from another run, or the
 config from another attempt). A run that logs no coord metrics and has no config is skipped.
 
+**Operating range**: any eval count and noise: it reads which tags are logged, whether ``ce`` is
+ever above 0, and the config, not a curve's shape. On ``benchmarks/accuracy`` (soft-only
+runs, and runs whose config says another mode, are positives) precision and recall are 1.0.
+
 ## Why it matters
 The objective frames every other coord metric: its loss terms are logged multiplied by their
 weights, and soft-CE levels depend on the objective. ``soft_only`` is reported as a warning:

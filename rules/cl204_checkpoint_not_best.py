@@ -104,7 +104,7 @@ def _best_not_kept(
 ) -> Iterator[coordlint.Finding]:
     # the best eval as CL201 finds it: on a 3-eval running median, so one lucky eval is not it
     values = series.to_numpy()
-    smooth = running_median(series, 3).to_numpy()
+    smooth = running_median(series, 3, keep_ends=False).to_numpy()
     i = int(np.argmin(smooth))
     if smooth[i] <= 0 or value < smooth[i] * (1 + min_rise):
         return

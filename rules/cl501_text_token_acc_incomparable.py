@@ -16,6 +16,9 @@ Fires on each run of the second kind when at least one run of the first kind is 
 it. Runs with no evidence either way, and a single run, are never reported; fewer than two runs
 logging ``text_token_acc`` make the rule not applicable.
 
+**Operating range**: any; it reads which tags and config keys a run has, not a curve. On
+``benchmarks/accuracy`` precision and recall are 1.0.
+
 ## Why it matters
 Counting coord tokens (which are much harder to predict exactly than text) drags the metric
 down: in the stage-1 comparison the pure-CE run's ``text_token_acc`` was ~0.56 against ~0.85

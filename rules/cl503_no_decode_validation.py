@@ -6,6 +6,9 @@ whether any tag matches one of ``patterns`` (shell-style, case-sensitive), the n
 validation is usually logged under: mAP, AP50, F1, ``rollout/*``, ``*/detection/*``. Reports,
 as info, when none does. Runs with no coord metrics are not coord-token runs and are skipped.
 
+**Operating range**: any; it reads tag names. On ``benchmarks/accuracy`` precision and recall
+are 1.0.
+
 ## Why it matters
 Teacher-forcing diagnostics do not predict rollout quality well: in the stage-1 comparison the
 three runs ended at 20.88, 20.90 and 21.37 bins of expected-bin MAE with very different COCO

@@ -8,6 +8,8 @@ TFRecord file at all, or cannot be read; for JSON logs, a line that is not JSON.
 A run from which no scalar point could be read at all is an error: each of its log files is
 reported at ``error`` with the reason (its damage, or that it holds no scalar point), so the
 default gate (``--fail-on error``) fails instead of passing a run nothing was checked on.
+**Operating range**: any; it reports the loader's findings, not a statistic. It stays silent on
+the undamaged files of ``benchmarks/accuracy`` (all three float32 encodings, resumes).
 
 ## Why it matters
 Findings on a partly read run may miss the points that were lost. An LFS pointer means the real

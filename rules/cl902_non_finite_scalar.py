@@ -4,6 +4,9 @@
 For every tag holding non-finite values, reports the tag and step of the first one and how many
 there are.
 
+**Operating range**: any; a value is finite or it is not. It stays silent on the finite
+curves of ``benchmarks/accuracy``.
+
 ## Why it matters
 A NaN loss usually means the run diverged (learning rate, fp16 overflow, a bad batch); rules that
 summarise a curve cannot trust it past that point.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coordlint.testing import check
+from coordlint.testing import check, make_run
 
 STEPS = np.arange(40, 1201, 40)
 TAG = "eval/coord_diag/coord_vocab_mass"
@@ -77,3 +77,47 @@ def test_softce_block_tag_is_preferred(write_run):
 def test_missing_tag_is_not_applicable(write_run, outcomes):
     run = write_run({"eval/coord_diag/soft_ce": series(np.full(len(STEPS), 3.5))})
     assert outcomes(run, "CL301")["run"].status == "skipped"
+
+
+def test_grid_that_cannot_decide_is_info_with_the_bracketing_evals(write_run):
+    # Confined at step 150, evals every 110 steps: 110 (below) and 220 (above) bracket step 200.
+    steps = np.arange(110, 1101, 110)
+    values = logistic_rise(0.06, 150, steps=steps)
+    (finding,) = check(write_run({TAG: series(values, steps)}), "CL301")
+    assert finding.severity.name == "INFO"
+    assert (finding.data["before_step"], finding.data["reached_step"]) == (110, 220)
+    assert "step 110" in finding.message and "step 220" in finding.message
+
+
+@pytest.mark.parametrize(("before", "severity"), [(200, "WARNING"), (199, "INFO")])
+def test_eval_at_by_step_still_below_is_the_boundary(before, severity):
+    # Below the threshold at `before`, reached at 300: late for sure only if `before` >= 200.
+    run = make_run({TAG: {100: 0.5, before: 0.98, 300: 0.995, 400: 0.996}})
+    (finding,) = check(run, "CL301")
+    assert finding.severity.name == severity
+    assert finding.data["reached_step"] == 300
+
+
+def test_reaching_the_threshold_exactly_at_by_step_is_in_time():
+    run = make_run({TAG: {100: 0.5, 200: 0.99, 300: 0.995}})
+    assert check(run, "CL301") == []
+
+
+def test_exactly_the_threshold_counts_as_reached():
+    run = make_run({TAG: {100: 0.5, 200: 0.98, 300: 0.99, 400: 0.98}})
+    (finding,) = check(run, "CL301")
+    assert finding.data["reached_step"] == 300
+
+
+def test_first_eval_past_by_step_already_confined_is_info():
+    run = make_run({TAG: {250: 0.995, 500: 0.998}})
+    (finding,) = check(run, "CL301")
+    assert finding.severity.name == "INFO"
+    assert finding.data["before_step"] is None
+    assert "no eval before it" in finding.message
+
+
+@pytest.mark.parametrize(("last", "expected"), [(200, ["ERROR"]), (199, [])])
+def test_never_reached_needs_an_eval_at_or_after_by_step(last, expected):
+    run = make_run({TAG: {100: 0.5, last: 0.97}})
+    assert [f.severity.name for f in check(run, "CL301")] == expected

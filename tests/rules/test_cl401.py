@@ -54,11 +54,57 @@ def test_noisy_plateau_event_files(write_run, seed):
     assert check(write_run({TAG: series(values)}), "CL401") == []
 
 
+def warnings(findings):
+    return [f for f in findings if f.severity.name != "INFO"]
+
+
+def ar1(rng, n, phi):
+    e = np.empty(n)
+    e[0] = rng.standard_normal()
+    for i in range(1, n):
+        e[i] = phi * e[i - 1] + np.sqrt(1 - phi**2) * rng.standard_normal()
+    return e
+
+
 def test_noisy_plateaus_do_not_cry_wolf():
     # 1% eval noise (three times what the real metric shows) on 200 converged runs: no alarm.
+    # A plateau that wanders past rel_tol by chance may get an info ("too noisy to tell").
     rng = np.random.default_rng(7)
     runs = [make_run({TAG: series(noisy(approach(), rng, 0.01))}, name=f"r{i}") for i in range(200)]
-    assert check(runs, "CL401") == []
+    findings = check(runs, "CL401")
+    assert warnings(findings) == []
+    assert all("too noisy" in f.message for f in findings)
+
+
+def test_autocorrelated_plateaus_do_not_cry_wolf():
+    # 2% eval noise whose consecutive evals correlate by 0.8 wanders several percent over a
+    # quarter of the run: a trend test that assumed independent evals would fire on many.
+    rng = np.random.default_rng(11)
+    runs = [
+        make_run({TAG: series(approach() * (1 + 0.02 * ar1(rng, len(STEPS), 0.8)))}, name=f"r{i}")
+        for i in range(200)
+    ]
+    assert warnings(check(runs, "CL401")) == []
+
+
+def test_still_falling_is_caught_at_one_percent_noise():
+    # A 5% fall over the last quarter, 1% white eval noise, 50 evals: caught nearly always.
+    def falling(tau):
+        return approach(start=140.0, final=21.0, tau=tau)
+
+    lo, hi = 100.0, 5000.0  # the time constant whose last-quarter change is 5%
+    for _ in range(60):
+        tau = (lo + hi) / 2
+        v = falling(tau)
+        change = (v[-13] - v[-1]) / v[-1]
+        lo, hi = (tau, hi) if change < 0.05 else (lo, tau)
+    rng = np.random.default_rng(3)
+    runs = [
+        make_run({TAG: series(noisy(falling(tau), rng, 0.01))}, name=f"r{i}") for i in range(50)
+    ]
+    fired = warnings(check(runs, "CL401"))
+    assert len(fired) >= 45
+    assert all(f.data["change"] < 0 and "still falling" in f.message for f in fired)
 
 
 def test_endpoint_outliers_do_not_fire(write_run):
@@ -74,9 +120,73 @@ def test_rel_tol_param_is_honoured():
     assert check(run, "CL401", params={"CL401": {"rel_tol": 0.5}}) == []
 
 
-def test_too_few_evals_is_silent():
+def test_too_few_evals_says_so_at_info():
     run = make_run({TAG: {40: 100.0, 80: 50.0, 120: 30.0}})
+    (finding,) = check(run, "CL401")
+    assert finding.severity.name == "INFO"
+    assert finding.data["evals"] == 3
+    assert "too few" in finding.message
+
+
+def test_too_few_flat_evals_are_silent():
+    run = make_run({TAG: series(np.full(15, 21.0), STEPS[:15])})
     assert check(run, "CL401") == []
+
+
+@pytest.mark.parametrize(("evals", "judged"), [(15, False), (16, True)])
+def test_min_points_boundary(evals, judged):
+    # A clean 10% fall over the last quarter: judged (a warning) from min_points evals on.
+    steps = np.arange(1, evals + 1) * 100
+    values = 21.0 * np.exp(0.4 * (1 - steps / steps[-1]))
+    (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    assert (finding.severity.name == "WARNING") == judged
+    assert ("too few" in finding.message) != judged
+
+
+def log_quadratic(change, n=40):
+    """A noiseless MAE whose log is a quadratic in the step, falling by ``change`` (relative to
+    the final value) over the last quarter, so the fit is exact and the change known."""
+    steps = np.arange(1, n + 1) * 50.0
+    u = steps / steps[-1]
+    slope = -np.log1p(change) / 0.25  # log falls linearly in the step
+    return steps, 21.0 * np.exp(slope * (u - 1))
+
+
+@pytest.mark.parametrize(("change", "fires"), [(0.0198, False), (0.0202, True)])
+def test_rel_tol_boundary(change, fires):
+    steps, values = log_quadratic(change)
+    # The value a quarter ago is final * (1 + change): final - that = -change * final.
+    findings = check(make_run({TAG: series(values, steps)}), "CL401")
+    assert bool(warnings(findings)) == fires
+
+
+def test_noise_widths_boundary():
+    # The fitted change must clear NOISE_WIDTHS of its own sd: scale a fixed noise pattern so
+    # the change sits just below, then just above, that bar.
+    from coordlint.rules._curves import eval_noise, quadratic_fit
+    from coordlint.rules.cl401_bin_mae_not_converged import NOISE_WIDTHS
+
+    steps, clean = log_quadratic(0.06)
+    pattern = np.random.default_rng(5).standard_normal(len(steps))
+    half = len(steps) // 2
+    x = steps[-half:]
+    u = max(0.0, (0.75 * steps[-1] - x[0]) / (x[-1] - x[0]))
+    contrast = np.array([0.0, 1 - u, 1 - u * u])
+
+    def z(scale):
+        logs = np.log(clean) + scale * pattern
+        coef, solve = quadratic_fit(x, logs[-half:])
+        sd = eval_noise(logs, half).contrast_sd(contrast @ solve)
+        return abs(contrast @ coef) / sd, np.exp(logs)
+
+    lo, hi = 1e-4, 0.2
+    for _ in range(60):  # the noise scale at which the change is exactly NOISE_WIDTHS sds
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if z(mid)[0] > NOISE_WIDTHS else (lo, mid)
+    for scale, fires in ((lo * 0.98, True), (hi * 1.02, False)):
+        _, values = z(scale)
+        (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+        assert (finding.severity.name == "WARNING") == fires, scale
 
 
 def test_missing_tag_is_not_applicable(write_run, outcomes):
@@ -103,3 +213,17 @@ def test_resumed_run_trend_after_resume_fires(resumed_run):
     (finding,) = check(run, "CL401")
     assert finding.data["final"] == pytest.approx(26.0, rel=1e-6)
     assert finding.data["change"] > 0
+
+
+def test_min_points_cannot_go_below_what_the_noise_estimate_needs():
+    steps = np.arange(1, 16) * 100
+    values = 21.0 * np.exp(0.4 * (1 - steps / steps[-1]))
+    run = make_run({TAG: series(values, steps)})
+    (finding,) = check(run, "CL401", params={"CL401": {"min_points": 4}})
+    assert finding.severity.name == "INFO" and "it takes 16" in finding.message
+
+
+def test_non_positive_values_are_not_judged():
+    values = approach(tau=900.0)
+    values[-1] = 0.0
+    assert check(make_run({TAG: series(values)}), "CL401") == []

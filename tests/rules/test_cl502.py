@@ -90,3 +90,26 @@ def test_without_soft_ce_metrics_not_applicable(write_run, outcomes):
         write_run({"eval/loss": series(1.0)}, "b", config=config(CFG_TARGET_SIGMA=1.0)),
     ]
     assert {o.status for o in outcomes(runs, "CL502").values()} == {"skipped"}
+
+
+def test_float32_rounded_values_are_the_same_setting(write_run):
+    # One run's tooling wrote its config through float32: 0.9 -> 0.8999999761581421.
+    a = write_run(soft_ce(0), "a", config=config(CFG_GATE_WEIGHT=0.9))
+    b = write_run(soft_ce(1), "b", config=config(CFG_GATE_WEIGHT=float(np.float32(0.9))))
+    assert float(np.float32(0.9)) != 0.9
+    assert check([a, b], "CL502") == []
+
+
+def test_less_than_half_a_float32_step_apart_is_the_same_setting(write_run):
+    a = write_run(soft_ce(0), "a", config=config(CFG_TARGET_SIGMA=2.0))
+    b = write_run(soft_ce(1), "b", config=config(CFG_TARGET_SIGMA=2.0 + 1e-8))
+    assert check([a, b], "CL502") == []
+
+
+def test_one_float32_step_apart_differs(write_run):
+    step_up = float(np.nextafter(np.float32(0.9), np.float32(1.0)))
+    a = write_run(soft_ce(0), "a", config=config(CFG_GATE_WEIGHT=0.9))
+    b = write_run(soft_ce(1), "b", config=config(CFG_GATE_WEIGHT=step_up))
+    findings = check([a, b], "CL502")
+    assert sorted(f.run for f in findings) == ["a", "b"]
+    assert {f.data["keys"] for f in findings} == {m.CFG_GATE_WEIGHT}
