@@ -1,16 +1,27 @@
-"""Load one run: its event files, ``logging.jsonl``, ``trainer_state.json`` and config files."""
+"""Load one run: its event files, ``logging.jsonl``, ``trainer_state.json`` and config files.
+
+Each file is read on its own: whatever happens while reading one (damage is already a problem;
+an exception here is a coordlint bug that file met) becomes a ``loader-error`` problem for that
+file, and the run's other files are still read.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from coordlint.columns import Problem, ScalarColumns, normalise_tag
 from coordlint.loading.cache import Cache
+from coordlint.loading.events import FileScalars
 from coordlint.loading.file_loader import load_file
-from coordlint.loading.hf_logs import read_logging_jsonl, read_newest_trainer_state
-from coordlint.loading.run_config import load_run_config
+from coordlint.loading.hf_logs import LogPoints, read_logging_jsonl, read_newest_trainer_state
+from coordlint.loading.run_config import RESOLVED_CONFIG, ConfigFiles, load_run_config
 from coordlint.loading.spec import LOGGING_JSONL, TRAINER_STATE, RunSpec
 from coordlint.rundata import RunData
 
 __all__ = ["load_run"]
+
+T = TypeVar("T")
 
 
 def load_run(
@@ -29,7 +40,11 @@ def load_run(
     files: list[str] = []
     sources: list[str] = []
     for path in spec.files:
-        loaded = load_file(path, cache=cache, decode_thread=decode_thread)
+        loaded = isolated(
+            path,
+            lambda p=path: load_file(p, cache=cache, decode_thread=decode_thread),
+            lambda problem: FileScalars(problems=[problem]),
+        )
         problems.extend(loaded.problems)
         files.append(str(path))
         for tag, cols in loaded.columns.items():
@@ -38,10 +53,17 @@ def load_run(
         sources.append("tfevents")
     logs = []
     if spec.jsonl is not None:
-        logs.append((LOGGING_JSONL, spec.jsonl, read_logging_jsonl(spec.jsonl)))
-    state = read_newest_trainer_state(spec.trainer_states)
-    if state is not None:
-        logs.append((TRAINER_STATE, *state))
+        jsonl = spec.jsonl
+        log = isolated(jsonl, lambda: read_logging_jsonl(jsonl), _failed_log)
+        logs.append((LOGGING_JSONL, jsonl, log))
+    if spec.trainer_states:
+        state = isolated(
+            spec.trainer_states[0],
+            lambda: read_newest_trainer_state(spec.trainer_states),
+            lambda problem: (spec.trainer_states[0], _failed_log(problem)),
+        )
+        if state is not None:
+            logs.append((TRAINER_STATE, *state))
     for kind, path, log in logs:
         files.append(str(path))
         problems.extend(log.problems)
@@ -49,7 +71,11 @@ def load_run(
         writes.update(missing)
         if missing:
             sources.append(kind)
-    config = load_run_config(spec.path)
+    config = isolated(
+        spec.path / RESOLVED_CONFIG,
+        lambda: load_run_config(spec.path),
+        lambda problem: ConfigFiles(problems=[problem]),
+    )
     problems.extend(config.problems)
     files.extend(config.files)
     return RunData.from_writes(
@@ -62,3 +88,20 @@ def load_run(
         config=config.values,
         kept_checkpoints=spec.checkpoints,
     )
+
+
+def isolated(file: object, read: Callable[[], T], failed: Callable[[Problem], T]) -> T:
+    """``read()``, or, if it raises, ``failed(problem)`` with a ``loader-error`` problem for
+    ``file``: an exception reading one file costs only that file."""
+    try:
+        return read()
+    except Exception as exc:  # a coordlint bug met by this file: report it, read the others
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if len(reason) > 200:
+            reason = reason[:197] + "..."
+        msg = f"coordlint failed reading this file ({reason}); its points are not used"
+        return failed(Problem(str(file), "loader-error", msg))
+
+
+def _failed_log(problem: Problem) -> LogPoints:
+    return LogPoints(problems=[problem])
