@@ -43,7 +43,11 @@ class Problem:
     """Something a loader could not read, reported by ``CL901 corrupt-log`` instead of raised.
 
     ``kind`` is one of: ``truncated``, ``corrupt``, ``empty``, ``header-only``, ``lfs-pointer``,
-    ``not-tfrecord``, ``unreadable``, ``bad-line``, ``bad-config``.
+    ``not-tfrecord``, ``unreadable``, ``too-large``, ``bad-line``, ``bad-value``,
+    ``bad-config``, ``loader-error``. ``offset`` is the byte offset of the damage (None when
+    the whole file is concerned); ``records_skipped`` the records (or log lines) lost;
+    ``bytes_skipped`` and ``ranges`` (``(start, stop)`` byte offsets) the bytes of an event
+    file skipped to get past the damage.
     """
 
     file: str
@@ -51,6 +55,8 @@ class Problem:
     message: str
     offset: int | None = None
     records_skipped: int = 0
+    bytes_skipped: int = 0
+    ranges: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

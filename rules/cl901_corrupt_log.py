@@ -1,9 +1,14 @@
 """A log file was damaged or unreadable; coordlint kept every valid point around the damage.
 
 ## What it does
-Reports what the loader could not read: a truncated final record (a job still writing), a record
-whose CRC fails, a file that is empty, holds only its header, is a Git LFS pointer, is not a
-TFRecord file at all, or cannot be read; for JSON logs, a line that is not JSON.
+Reports what the loader could not read: a truncated final record (a job still writing), damaged
+bytes in an event file (a record whose CRC fails, a length that runs past the end or over the
+1 GiB record limit, junk between records: the loader skips to the next intact record and says
+exactly which bytes it skipped), a file that is empty, holds only its header, is a Git LFS
+pointer, is not a TFRecord file at all, is not a regular file (a FIFO, a device), is too large
+to read whole, or cannot be read; for JSON logs, a line that is not JSON or not an object, has
+no step that fits int64, or a number beyond float64's range; a config file that is not a JSON
+object; a file coordlint itself failed on (``loader-error``: please report it).
 
 A run from which no scalar point could be read at all is an error: each of its log files is
 reported at ``error`` with the reason (its damage, or that it holds no scalar point), so the
@@ -19,7 +24,9 @@ rule is then "not applicable" and a green check would be a lie.
 
 ## Data
 ``file``, ``kind``, ``offset`` (byte offset of the damage, -1 when not applicable),
-``records_skipped``.
+``records_skipped`` (records, or log lines, lost: in an event file, the records identifiable in
+the skipped bytes, by a length field or a data checksum that still checks out),
+``bytes_skipped`` and ``ranges`` (``[start, stop)`` byte offsets of the skipped spans).
 
 ## Example
 ``run CL901 [warning] events.out.tfevents.1600154935: truncated record at byte 40 ...``
@@ -50,6 +57,8 @@ def corrupt_log(run: coordlint.Run) -> Iterator[coordlint.Finding]:
                 "kind": problem.kind,
                 "offset": -1 if problem.offset is None else problem.offset,
                 "records_skipped": problem.records_skipped,
+                "bytes_skipped": problem.bytes_skipped,
+                "ranges": [list(r) for r in problem.ranges],
             },
         )
     if not blind:

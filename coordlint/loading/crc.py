@@ -8,7 +8,7 @@ import numpy as np
 __all__ = [
     "RESET",
     "U32",
-    "crc32c_of_8_bytes_at",
+    "crc32c_of_lengths",
     "masked_crc32c",
     "unmask_array",
     "unmask_crc",
@@ -37,23 +37,33 @@ def unmask_array(masked: np.ndarray) -> np.ndarray:
     return (rot >> np.uint32(17)) | (rot << np.uint32(15))
 
 
-def _crc32c_table() -> np.ndarray:
-    table = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        table = np.where(table & 1, (table >> 1) ^ np.uint32(0x82F63B78), table >> 1)
-    return table.astype(np.uint32)
+def _length_tables() -> tuple[np.ndarray, np.ndarray, int]:
+    """Tables for :func:`crc32c_of_lengths`: CRC32C is affine, so the CRC of ``LE64(n)`` is the
+    CRC of eight zero bytes XOR one term per input byte; the terms of bytes 0-1 and 2-3 are
+    folded into two tables of 65536 entries."""
+    zero = crc32c.crc32c(bytes(8))
+    per_byte = np.array(
+        [
+            [crc32c.crc32c(bytes(k) + bytes([b]) + bytes(7 - k)) ^ zero for b in range(256)]
+            for k in range(4)
+        ],
+        dtype=np.uint32,
+    )
+    v = np.arange(1 << 16)
+    low = per_byte[0][v & 0xFF] ^ per_byte[1][v >> 8]
+    high = per_byte[2][v & 0xFF] ^ per_byte[3][v >> 8]
+    return low, high, zero
 
 
-_TABLE: np.ndarray | None = None
+_TABLES: tuple[np.ndarray, np.ndarray, int] | None = None
 
 
-def crc32c_of_8_bytes_at(buf: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """CRC32C of the 8 bytes at every offset in [lo, hi), vectorised (used only to resync)."""
-    global _TABLE
-    if _TABLE is None:
-        _TABLE = _crc32c_table()
-    crc = np.full(hi - lo, U32, dtype=np.uint32)
-    for k in range(8):
-        byte = buf[lo + k : hi + k]
-        crc = _TABLE[(crc ^ byte) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
-    return crc ^ np.uint32(U32)
+def crc32c_of_lengths(lengths: np.ndarray) -> np.ndarray:
+    """CRC32C of the 8-byte little-endian length field of each uint32 in ``lengths`` (used only
+    to resynchronise after damage; lengths of 2**32 and more are never candidates)."""
+    global _TABLES
+    if _TABLES is None:
+        _TABLES = _length_tables()
+    low, high, zero = _TABLES
+    n = lengths.astype(np.uint32, copy=False)
+    return low[n & np.uint32(0xFFFF)] ^ high[n >> np.uint32(16)] ^ np.uint32(zero)

@@ -34,7 +34,7 @@ from coordlint.loading.cache import (
 )
 from coordlint.loading.cpu import usable_cores
 from coordlint.loading.events import DecodeState, FileScalars, decode_records
-from coordlint.loading.tfrecord import ScanState, check_start, corrupt_summary, scan_chunk
+from coordlint.loading.tfrecord import ScanState, check_start, scan_chunk
 
 __all__ = ["CHUNK_SIZE", "default_decode_thread", "load_file"]
 
@@ -70,8 +70,8 @@ def load_file(
         loader = _FileLoader(file, fast, chunk_size or CHUNK_SIZE, cache if fast else None)
         loader.threaded = threaded
         return loader.load()
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    except OSError as exc:  # anything else is a bug: load_run reports it as a loader-error
+        reason = exc.strerror or str(exc) or type(exc).__name__
         return FileScalars(problems=[Problem(file, "unreadable", f"cannot read file: {reason}")])
 
 
@@ -145,6 +145,8 @@ class _FileLoader:
                 entry = cache.lookup(self.file)
             except CacheCorrupt as exc:
                 return None, f"corrupt:{exc}"
+            except Exception as exc:  # any doubt about an entry: decode the event file again
+                return None, f"corrupt:{type(exc).__name__}: {exc}"
             if entry is None:
                 return None, "miss"
             reason = entry.valid_for(stat)
@@ -154,7 +156,9 @@ class _FileLoader:
         file = self.file
         self.scan_problems = [dataclasses.replace(p, file=file) for p in entry.scan_problems]
         self.decode_problems = [dataclasses.replace(p, file=file) for p in entry.decode_problems]
-        self.scan_state.corrupt_count = entry.corrupt_count
+        self.scan_state.spans = entry.corrupt_count
+        if entry.corrupt_summary is not None:
+            self.scan_state.summary = dataclasses.replace(entry.corrupt_summary, file=file)
         self.decode_state = DecodeState(
             dict(entry.plugins), entry.records, entry.header_records, entry.first_wall_time
         )
@@ -186,6 +190,7 @@ class _FileLoader:
             header_records=snap.header_records,
             first_wall_time=snap.first_wall_time,
             corrupt_count=snap.corrupt_count,
+            corrupt_summary=snap.corrupt_summary,
             plugins=snap.plugins,
             scan_problems=snap.scan_problems,
             decode_problems=snap.decode_problems,
@@ -219,7 +224,8 @@ class _FileLoader:
             plugins=dict(s.plugins),
             scan_problems=list(self.scan_problems),
             decode_problems=list(self.decode_problems),
-            corrupt_count=self.scan_state.corrupt_count,
+            corrupt_count=self.scan_state.spans,
+            corrupt_summary=self.scan_state.summary,
         )
 
     def _result_columns(self) -> dict[str, ScalarColumns]:
@@ -268,9 +274,10 @@ class _FileLoader:
         columns = self._result_columns()
         if unreadable is None:
             self._store(entry, offset, stat, snap, columns)
+        summary = self.scan_state.summary
         problems = unreadable or [
             *self.scan_problems,
-            *corrupt_summary(self.scan_state, self.file),
+            *([] if summary is None else [summary]),
             *self.decode_problems,
         ]
         state = self.decode_state
@@ -297,17 +304,19 @@ class _FileLoader:
         chunk = self.chunk_size
         pos = base  # file offset of buf[0]
         carry = np.empty(0, dtype=np.uint8)
+        need = 0  # bytes from the carry's start the scanner asked for
         threaded = self.threaded and self.size - base > chunk
         pool = ThreadPoolExecutor(1, thread_name_prefix="coordlint-decode") if threaded else None
         pending: deque[Future] = deque()
         try:
             while True:
-                want = max(0, min(chunk, self.size - pos - len(carry)))
+                # A record longer than a window is read whole at once: never re-scanned.
+                want = max(0, min(max(chunk, need - len(carry)), self.size - pos - len(carry)))
                 buf = np.empty(len(carry) + want, dtype=np.uint8)
                 buf[: len(carry)] = carry
                 got = _read_into(fh, buf[len(carry) :])
                 self.bytes_read += got
-                final = got < chunk or pos + len(buf) >= self.size
+                final = got < want or pos + len(buf) >= self.size
                 buf = buf[: len(carry) + got]
                 if not started:
                     try:
@@ -329,7 +338,7 @@ class _FileLoader:
                         pending.append(
                             pool.submit(self._decode, buf, recs.starts, recs.lengths, pos)
                         )
-                stop = recs.stop
+                stop, need = recs.stop, recs.need
                 if final:
                     break
                 carry = buf[stop:]
@@ -342,10 +351,10 @@ class _FileLoader:
         # Everything before ``pos + stop`` is decided whatever bytes come later; the tail (a
         # truncated record of a live file, a resync still looking) is scanned to the end now
         # and again next time.
-        # A resync still looking for the record after a bad length field is not decided: the
-        # cache keeps what comes before that field, and the next check meets it again.
-        resync = self.scan_state.resync_from
-        offset = pos + stop if resync is None else resync
+        # A resync still looking for the record after damage is not decided: the cache keeps
+        # what comes before the damage, and the next check meets it again.
+        resync = self.scan_state.resync
+        offset = pos + stop if resync is None else resync.start
         snap = self._snapshot() if self.cache is not None else None
         tail = buf[stop:]
         if len(tail) or resync is not None:

@@ -7,27 +7,35 @@ plus two CRC calls. Instead:
 
 1. *Candidates*: almost every Event starts with ``0x09`` (its ``wall_time`` field), so the
    positions 12 bytes before a ``0x09`` byte whose length field is small are likely record
-   starts. numpy finds them all at once.
+   starts. numpy finds them, one block of :data:`_BLOCK` bytes at a time and only in the blocks
+   the walk reaches (a long record is jumped over, never searched).
 2. *Links*: a candidate's ``start + 16 + length`` must be the next candidate. Runs of linked
    candidates are taken whole; a short Python loop walks from byte 0, jumping over each run and
    stepping record by record only where the links break (false candidates inside data, records
    that do not start with ``0x09``). So every record taken is reached from byte 0 by following
    lengths, exactly as a sequential reader would.
-3. *One CRC call for the whole file*: each stored CRC ``c`` is replaced (in place, restored
+3. *One CRC call for the whole walk*: each stored CRC ``c`` is replaced (in place, restored
    afterwards) by ``unmask(c) ^ RESET``. CRC32C is affine, and ``crc32c(LE32(u ^ RESET), u)``
    is 0 for every ``u``: if a field's stored CRC matches, the running CRC is back to 0 after it.
    So the CRC of all records together is 0 iff every length and data CRC matches (a wrong one
    leaves a non-zero difference that later bytes cannot cancel, except by a 2**-32 accident,
    the same odds as one CRC32C collision). When it is not 0, a binary search finds the first
-   bad record and the careful path takes over from there.
-
-4. *Chunks*: :func:`scan_chunk` scans one window of a file (``base`` = its offset in the file)
+   bad record.
+4. *Damage*: from the first byte of a record that fails either checksum, runs past the end of
+   the file or is longer than :data:`~.resync.MAX_RECORD_BYTES`, no length is trusted:
+   :func:`~coordlint.loading.resync.search` finds the next offset where a whole record checks
+   out and the walk resumes there; :mod:`~coordlint.loading.damage` reports the skipped span
+   (its byte range, its bytes, the records lost in it). A file whose first record is damaged is
+   resynchronised like any other; one with no intact record at all is "not a TFRecord file".
+5. *Chunks*: :func:`scan_chunk` scans one window of a file (``base`` = its offset in the file)
    without the file's end in sight: it takes only what no later byte can change and says where
    the undecided bytes begin (``Records.stop``: a record running past the window, or a resync
-   after a bad length field that has not found its next record yet, carried in
-   :class:`ScanState`). The loader carries those bytes over to the next window; the last window
-   is scanned with ``final=True``. So a file is never held whole, and chunked scans give exactly
-   what one whole-file scan gives (a test checks this for many chunk sizes on damaged files).
+   that has not found its next record yet, carried in :class:`~.damage.ScanState`) and how many
+   bytes from there it needs (``Records.need``: a long record is then read whole in one window,
+   not re-scanned window after window). The loader carries those bytes over to the next window;
+   the last window is scanned with ``final=True``. So a file is never held whole, work stays
+   linear in its size, and chunked scans give exactly what one whole-file scan gives (a test
+   checks this for many chunk sizes on damaged files).
 
 Damage never raises: it becomes a :class:`~coordlint.columns.Problem`.
 """
@@ -41,19 +49,15 @@ import crc32c
 import numpy as np
 
 from coordlint.columns import Problem
-from coordlint.loading.crc import (
-    RESET,
-    crc32c_of_8_bytes_at,
-    masked_crc32c,
-    unmask_array,
-    unmask_crc,
-)
+from coordlint.loading import damage
+from coordlint.loading.crc import RESET, masked_crc32c, unmask_array, unmask_crc
+from coordlint.loading.damage import Pending, ScanState
+from coordlint.loading.resync import MAX_RECORD_BYTES, search
 
 __all__ = [
     "Records",
     "ScanState",
     "check_start",
-    "corrupt_summary",
     "masked_crc32c",
     "scan_chunk",
     "scan_records",
@@ -62,8 +66,7 @@ __all__ = [
 
 _LFS_MAGIC = b"version https://git-lfs"
 _MAX_CANDIDATE_LENGTH = 1 << 26  # longer records are found by the record-by-record step
-_CHUNK = 1 << 20
-_MAX_REPORTED = 20  # corrupt-record problems reported one by one per file, then summarised
+_BLOCK = 1 << 20
 
 _unpack_u64 = struct.Struct("<Q").unpack_from
 _unpack_u32 = struct.Struct("<I").unpack_from
@@ -76,10 +79,12 @@ class Records:
     starts: np.ndarray  # int64 record offsets (the length field), in file order
     lengths: np.ndarray  # int64 data lengths
     problems: list[Problem] = field(default_factory=list)
-    #: Set when the file is not read as records at all (empty, LFS pointer, not TFRecord).
+    #: Set when the file is not read as records at all (empty, LFS pointer, too short).
     unreadable_as_records: bool = False
     #: Relative offset where the bytes no scan has decided yet begin (== len(buf) when all are).
     stop: int = 0
+    #: Bytes from ``stop`` the next window must hold to decide them (0: any number).
+    need: int = 0
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -94,7 +99,7 @@ def _view(buf: np.ndarray, dtype: str, size: int) -> np.ndarray:
 
 def check_start(buf: np.ndarray, file: str, *, final: bool = True) -> Records | None:
     """Records telling why a file is not read as records at all, judged from its first bytes;
-    None if it looks like TFRecord. With ``final=False`` (more bytes may follow) a buffer too
+    None if it may hold records. With ``final=False`` (more bytes may follow) a buffer too
     short to judge raises ``EOFError``."""
     size = len(buf)
     empty = np.empty(0, dtype=np.int64)
@@ -107,9 +112,6 @@ def check_start(buf: np.ndarray, file: str, *, final: bool = True) -> Records | 
         return Records(empty, empty, [Problem(file, "lfs-pointer", msg, 0)], True)
     if size < 12:
         msg = f"not a TFRecord file: {size} bytes, too short for a record header"
-        return Records(empty, empty, [Problem(file, "not-tfrecord", msg, 0)], True)
-    if crc32c.crc32c(buf[:8]) != unmask_crc(_unpack_u32(buf, 8)[0]):
-        msg = "not a TFRecord file: the first record's length checksum does not match"
         return Records(empty, empty, [Problem(file, "not-tfrecord", msg, 0)], True)
     return None
 
@@ -124,18 +126,9 @@ def scan_records(buf: np.ndarray, file: str) -> Records:
         return start
     state = ScanState()
     records = _Scanner(buf, file, 0, True, state).run()
-    records.problems.extend(corrupt_summary(state, file))
+    if state.summary is not None:
+        records.problems.append(state.summary)
     return records
-
-
-@dataclass
-class ScanState:
-    """What a chunked scan carries from one window to the next."""
-
-    #: Corrupt records seen so far (the first ``_MAX_REPORTED`` are reported one by one).
-    corrupt_count: int = 0
-    #: Absolute offset of a bad length field whose resync has not found a record yet.
-    resync_from: int | None = None
 
 
 def scan_chunk(buf: np.ndarray, file: str, base: int, *, final: bool, state: ScanState) -> Records:
@@ -143,18 +136,11 @@ def scan_chunk(buf: np.ndarray, file: str, base: int, *, final: bool, state: Sca
 
     Offsets in ``Records.starts`` are relative to ``buf``; those in problems are absolute.
     Without ``final`` only what later bytes cannot change is taken: ``Records.stop`` says where
-    the next window must begin. :func:`check_start` must have passed for the file first.
+    the next window must begin and ``Records.need`` how many bytes it must hold (a record's
+    length field is trusted that far only once its checksum passed and it is at most
+    :data:`~.resync.MAX_RECORD_BYTES`). :func:`check_start` must have passed for the file first.
     """
     return _Scanner(buf, file, base, final, state).run()
-
-
-def corrupt_summary(state: ScanState, file: str) -> list[Problem]:
-    """The one problem summarising corrupt records beyond those reported one by one."""
-    if state.corrupt_count <= _MAX_REPORTED:
-        return []
-    extra = state.corrupt_count - _MAX_REPORTED
-    msg = f"{extra} more corrupt records (data checksum mismatch) skipped"
-    return [Problem(file, "corrupt", msg, None, extra)]
 
 
 class _Scanner:
@@ -167,31 +153,33 @@ class _Scanner:
         self.final = final
         self.state = state
         self.size = len(buf)
+        #: Where the file ends (absolute), as far as this scan knows.
+        self.end = base + self.size if final else 1 << 62
         self.u64 = _view(buf, "<u8", self.size)
         self.u32 = _view(buf, "<u4", self.size)
         self.starts: list[np.ndarray] = []
         self.lengths: list[np.ndarray] = []
         self.problems: list[Problem] = []
         self.stop = self.size
-        self._cand: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.need = 0
+        self._blocks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> Records:
         pos: int | None = 0
-        if self.state.resync_from is not None:
-            pos = self._resync_from(self.state.resync_from, 0)
+        if self.state.resync is not None:
+            pos = self._resync(0)
         while pos is not None and pos < self.size:
             pos = self._segment(pos)
-        if not self.starts:
-            empty = np.empty(0, dtype=np.int64)
-            return Records(empty, empty, self.problems, stop=self.stop)
-        starts = self.starts[0] if len(self.starts) == 1 else np.concatenate(self.starts)
-        lengths = self.lengths[0] if len(self.lengths) == 1 else np.concatenate(self.lengths)
-        return Records(starts, lengths, self.problems, stop=self.stop)
+        empty = np.empty(0, dtype=np.int64)
+        starts = np.concatenate(self.starts) if self.starts else empty
+        lengths = np.concatenate(self.lengths) if self.lengths else empty
+        return Records(starts, lengths, self.problems, stop=self.stop, need=self.need)
 
-    def _undecided(self, pos: int) -> None:
-        """Stop here: the bytes from ``pos`` on need the next window."""
+    def _undecided(self, pos: int, need: int = 0) -> None:
+        """Stop here: the bytes from ``pos`` on (``need`` of them) need the next window."""
         self.stop = pos
+        self.need = need
 
     def _segment(self, pos: int) -> int | None:
         """Take the records from ``pos`` up to the first damage; return where to go on."""
@@ -212,33 +200,27 @@ class _Scanner:
             self.lengths.append(lengths)
 
     # -- 1 + 2: candidates and the walk ---------------------------------------------------
-    def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if self._cand is not None:
-            return self._cand
-        buf, size = self.buf, self.size
-        found = []
-        scratch = np.empty(min(_CHUNK, size), dtype=bool)
-        for lo in range(12, size, _CHUNK):
-            hi = min(lo + _CHUNK, size)
-            out = scratch[: hi - lo]
-            np.equal(buf[lo:hi], 9, out=out)
-            hits = np.flatnonzero(out)
-            if len(hits):
-                found.append(hits + (lo - 12))
-        starts = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
-        lengths = self.u64[starts].astype(np.int64) if len(starts) else starts
+    def _block(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate records starting in block ``b``: starts, lengths, where each ends, and
+        the indexes where a run of linked candidates ends (the last one always does)."""
+        cached = self._blocks.get(b)
+        if cached is not None:
+            return cached
+        lo, hi = b * _BLOCK, min((b + 1) * _BLOCK, self.size - 12)
+        hits = np.flatnonzero(self.buf[lo + 12 : hi + 12] == 9) if hi > lo else []
+        starts = np.asarray(hits, dtype=np.int64) + lo
+        lengths = self.u64[starts].astype(np.int64)
         small = (lengths >= 0) & (lengths < _MAX_CANDIDATE_LENGTH)
         if not small.all():
             starts, lengths = starts[small], lengths[small]
         nxt = starts + lengths + 16
-        breaks = np.flatnonzero(nxt[:-1] != starts[1:])
-        self._cand = (starts, lengths, nxt, breaks)
-        return self._cand
+        breaks = np.flatnonzero(np.append(nxt[:-1] != starts[1:], True))
+        self._blocks[b] = found = (starts, lengths, nxt, breaks)
+        return found
 
     def _walk(self, pos: int) -> tuple[np.ndarray, np.ndarray, int]:
         """Follow lengths from ``pos``; return the complete records and where the walk stopped."""
-        cs, cl, cn, cb = self._candidates()
-        ncand, nbreaks, size = len(cs), len(cb), self.size
+        size = self.size
         out_s: list[np.ndarray] = []
         out_l: list[np.ndarray] = []
         singles_s: list[int] = []
@@ -252,11 +234,11 @@ class _Scanner:
                 singles_l.clear()
 
         while pos + 12 <= size:
-            i = int(np.searchsorted(cs, pos)) if ncand else 0
-            if i < ncand and cs[i] == pos:
-                k = int(np.searchsorted(cb, i))
-                j = int(cb[k]) if k < nbreaks else ncand - 1
-                if cn[j] > size:  # the last record of the run overruns the file
+            cs, cl, cn, cb = self._block(pos // _BLOCK)
+            i = int(np.searchsorted(cs, pos))
+            if i < len(cs) and cs[i] == pos:
+                j = int(cb[np.searchsorted(cb, i)])
+                if cn[j] > size:  # the last record of the run overruns the buffer
                     if j > i:
                         flush_singles()
                         out_s.append(cs[i:j])
@@ -269,7 +251,7 @@ class _Scanner:
                 pos = int(cn[j])
             else:
                 length = _unpack_u64(self.buf, pos)[0]
-                if pos + 16 + length > size:
+                if pos + 16 + length > size or length > MAX_RECORD_BYTES:
                     break
                 singles_s.append(pos)
                 singles_l.append(length)
@@ -312,92 +294,57 @@ class _Scanner:
             u32[len_crc_at] = stored_len
             u32[data_crc_at] = stored_data
 
-    # -- the careful path -----------------------------------------------------------------
+    # -- 4: damage ------------------------------------------------------------------------
     def _length_ok(self, pos: int) -> bool:
         return crc32c.crc32c(self.buf[pos : pos + 8]) == unmask_crc(
             _unpack_u32(self.buf, pos + 8)[0]
         )
 
-    def _data_ok(self, pos: int, length: int) -> bool:
-        data = self.buf[pos + 12 : pos + 12 + length]
-        return crc32c.crc32c(data) == unmask_crc(_unpack_u32(self.buf, pos + 12 + length)[0])
-
     def _damaged(self, pos: int, length: int) -> int | None:
-        """Handle the record at ``pos`` that failed a CRC; return where to go on."""
+        """The record at ``pos`` failed a CRC: resynchronise from its next byte."""
         if not self._length_ok(pos):
-            return self._resync_from(self.base + pos, pos + 1)
-        self.state.corrupt_count += 1
-        if self.state.corrupt_count <= _MAX_REPORTED:
-            at = self.base + pos
-            msg = f"corrupt record at byte {at} (data checksum mismatch); 1 record skipped"
-            self.problems.append(Problem(self.file, "corrupt", msg, at, 1))
-        return pos + 16 + length
+            return self._begin(Pending(self.base + pos, damage.BAD_LENGTH, False), pos)
+        return self._begin(Pending(self.base + pos, damage.BAD_DATA, True, length), pos)
 
     def _tail(self, pos: int) -> int | None:
-        """The walk stopped at ``pos`` before the end: a truncated record or a bad length."""
-        size, at, end = self.size, self.base + pos, self.base + self.size
-        if pos + 12 > size:
+        """The walk stopped at ``pos`` before the buffer's end: a record that does not fit
+        (one a later window completes, truncated, damaged, or over the limit)."""
+        at = self.base + pos
+        if pos + 12 > self.size:
             if not self.final:
-                return self._undecided(pos)
-            msg = (
-                f"truncated record at byte {at} (file ends at {end} inside the record header);"
-                " 1 record lost"
-            )
-            self.problems.append(Problem(self.file, "truncated", msg, at, 1))
+                return self._undecided(pos, 16)
+            self.state.add(damage.truncated_header(self.file, at, self.end), self.problems)
             return None
         if not self._length_ok(pos):
-            return self._resync_from(at, pos + 1)
-        if not self.final:
-            return self._undecided(pos)
-        need = at + 16 + _unpack_u64(self.buf, pos)[0]
-        msg = (
-            f"truncated record at byte {at} (file ends at {end}, record needs {need});"
-            " 1 record lost"
-        )
-        self.problems.append(Problem(self.file, "truncated", msg, at, 1))
-        return None
+            return self._begin(Pending(at, damage.BAD_LENGTH, False), pos)
+        length = _unpack_u64(self.buf, pos)[0]
+        if length > MAX_RECORD_BYTES:
+            what = f"record over the {MAX_RECORD_BYTES >> 20} MiB limit ({length} bytes declared)"
+            return self._begin(Pending(at, what, True, length, "too-large"), pos)
+        if at + 16 + length > self.end:  # only in the final window: past the file's end
+            what = f"record length past the end of the file ({length} bytes declared)"
+            return self._begin(Pending(at, what, True, length), pos)
+        return self._undecided(pos, 16 + length)
 
-    def _resync_from(self, bad: int, pos: int) -> int | None:
-        """A length field at absolute offset ``bad`` failed its CRC: never trust it; look for the
-        next intact record from ``pos`` (relative) on, carrying the search over if need be."""
-        found, undecided = self._resync(pos)
-        if found is None and undecided is not None:
-            self.state.resync_from = bad
-            return self._undecided(undecided)
-        self.state.resync_from = None
-        end = self.base + self.size
-        if found is None:
-            msg = (
-                f"corrupt record length at byte {bad} (length checksum mismatch); the rest of"
-                f" the file ({end - bad} bytes) is unreadable"
-            )
-            self.problems.append(Problem(self.file, "corrupt", msg, bad, 1))
-            return None
-        at = self.base + found
-        msg = (
-            f"corrupt record length at byte {bad} (length checksum mismatch); skipped"
-            f" {at - bad} bytes to the next intact record at byte {at}"
-        )
-        self.problems.append(Problem(self.file, "corrupt", msg, bad, 1))
-        return found
+    def _begin(self, pending: Pending, pos: int) -> int | None:
+        """Start a resynchronisation at ``pos``: look for the next intact record after it."""
+        self.state.resync = pending
+        return self._resync(pos + 1)
 
-    def _resync(self, start: int) -> tuple[int | None, int | None]:
-        """First offset >= ``start`` where a whole record (both CRCs) validates, and None; or
-        (None, where the undecided bytes begin) when not final and later bytes could decide."""
-        size = self.size
-        window = 1 << 16
-        lo = start
-        while lo + 16 <= size:
-            hi = min(lo + window, size - 15)  # candidate offsets [lo, hi)
-            crc = crc32c_of_8_bytes_at(self.buf, lo, hi)
-            stored = unmask_array(self.u32[lo + 8 : hi + 8].copy())
-            for off in np.flatnonzero(crc == stored):
-                pos = lo + int(off)
-                length = _unpack_u64(self.buf, pos)[0]
-                if pos + 16 + length <= size:
-                    if self._data_ok(pos, length):
-                        return pos, None
-                elif not self.final:
-                    return None, pos
-            lo = hi
-        return None, (None if self.final else max(start, size - 15))
+    def _resync(self, lo: int) -> int | None:
+        """Go on with the resynchronisation from ``lo``; return where the walk resumes."""
+        pending = self.state.resync
+        assert pending is not None
+        found = search(self.buf, lo, self.end - self.base, final=self.final)
+        pending.headers += found.headers
+        base = self.base
+        if found.first_header is not None:
+            pending.boundary(self.buf, base, base + found.first_header)
+        if found.found is None and found.undecided is not None:
+            pending.advance(self.buf, base, base + found.undecided)
+            return self._undecided(found.undecided, found.need)
+        self.state.resync = None
+        stop = None if found.found is None else base + found.found
+        pending.boundary(self.buf, base, self.end if stop is None else stop)
+        self.state.add(damage.skipped(self.file, pending, stop, self.end), self.problems)
+        return found.found

@@ -22,6 +22,10 @@ place (atomic). A file that grew appends one segment with only the new points (u
 exclusive lock, checking nobody else wrote meanwhile), so re-checking a live run never
 rewrites what is cached; after :data:`MAX_SEGMENTS` the entry is written afresh in one segment.
 A reader takes the last whole segment: a torn append is as if it never happened.
+
+A header is used only when its checksum matches *and* it passes the structural checks of
+:mod:`.header` (and an appended one follows the segment before it); a header length over
+:data:`MAX_HEADER` is damage. Any doubt means the event file is decoded again.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ from typing import Any, BinaryIO, Literal
 import crc32c
 import numpy as np
 
-from coordlint.columns import ColumnFacts, Problem, ScalarColumns
+from coordlint.columns import Problem, ScalarColumns
 from coordlint.loading import source
+from coordlint.loading.cache.header import CachedTag, HeaderError, entry_from_header, entry_json
 
 __all__ = [
     "FORMAT_VERSION",
@@ -53,12 +58,14 @@ __all__ = [
     "sample_blocks",
 ]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MAGIC = b"CLCACHE\0"
 PREFIX = struct.Struct("<8sII8s")
 SEGMENT = struct.Struct("<IIQ")
 SAMPLE = 4096
 SAMPLES_BETWEEN = 6
+#: The longest segment header read (a longer length field is damage).
+MAX_HEADER = 64 << 20
 COLUMN_DTYPES = (np.dtype("<i8"), np.dtype("<f8"), np.dtype("<f8"))
 POINT_BYTES = sum(d.itemsize for d in COLUMN_DTYPES)
 
@@ -75,15 +82,6 @@ class EntryReplaced(CacheCorrupt):
 
 
 @dataclass(frozen=True)
-class CachedTag:
-    """One tag's block in a segment: its column's facts and the block's crc32c."""
-
-    tag: str
-    facts: ColumnFacts
-    crc: int
-
-
-@dataclass(frozen=True)
 class Snapshot:
     """The loader's state at the offset everything before which is decided: what an entry keeps
     besides the points (per-tag point counts, the decoder's carried state, the damage)."""
@@ -96,6 +94,7 @@ class Snapshot:
     scan_problems: list[Problem]
     decode_problems: list[Problem]
     corrupt_count: int
+    corrupt_summary: Problem | None
 
 
 @dataclass
@@ -110,7 +109,9 @@ class Entry:
     records: int
     header_records: int
     first_wall_time: float | None
+    #: Damaged spans before ``offset``; those beyond the first few summed in one problem.
     corrupt_count: int
+    corrupt_summary: Problem | None
     plugins: dict[str, str]
     scan_problems: list[Problem]
     decode_problems: list[Problem]
@@ -175,19 +176,6 @@ def align8(n: int) -> int:
     return (n + 7) & ~7
 
 
-def problem_json(p: Problem) -> list:
-    return [p.kind, p.message, p.offset, p.records_skipped]
-
-
-def problem_from(file: str, raw: list) -> Problem:
-    kind, message, offset, skipped = raw
-    if not (isinstance(kind, str) and isinstance(message, str)):
-        raise TypeError("problem kind/message")
-    if not (offset is None or isinstance(offset, int)) or not isinstance(skipped, int):
-        raise TypeError("problem offset/skipped")
-    return Problem(file, kind, message, offset, skipped)
-
-
 def encode_segment(entry: Entry, columns: Mapping[str, ScalarColumns]) -> tuple[list[Any], int]:
     """A segment's bytes (as parts to write) holding ``entry``'s state and these columns, and
     its payload's length."""
@@ -203,7 +191,8 @@ def encode_segment(entry: Entry, columns: Mapping[str, ScalarColumns]) -> tuple[
         tags.append(CachedTag(tag, cols.facts, crc))
     payload_len = sum(len(b) for b in blocks)
     entry.path = key_of(entry.path)
-    header = json.dumps(_entry_to_json(entry, tags), ensure_ascii=False).encode("utf-8")
+    fields = {name: getattr(entry, name) for name in _FIELDS}
+    header = json.dumps(entry_json(fields, tags), ensure_ascii=False).encode("utf-8")
     pad = align8(SEGMENT.size + len(header)) - SEGMENT.size - len(header)
     start = SEGMENT.pack(len(header), crc32c.crc32c(header), payload_len)
     return [start + header + b"\0" * pad, *blocks], payload_len
@@ -222,6 +211,8 @@ def read_segments(fh: BinaryIO, size: int) -> Entry:
         if len(start) != SEGMENT.size:
             break
         header_len, header_crc, payload_len = SEGMENT.unpack(start)
+        if header_len > MAX_HEADER:
+            break
         header = fh.read(header_len)
         data_start = align8(pos + SEGMENT.size + header_len)
         if (
@@ -231,13 +222,16 @@ def read_segments(fh: BinaryIO, size: int) -> Entry:
         ):
             break
         try:
-            state, tags = _entry_from_json(json.loads(header.decode("utf-8")))
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            fields, tags = entry_from_header(header, sample_blocks)
+            if entry is not None:
+                _follows(entry, fields)
+        except HeaderError as exc:
             if entry is None:
                 raise CacheCorrupt(f"bad header: {exc}") from exc
             break
         if payload_len != POINT_BYTES * sum(t.facts.n for t in tags):
             break
+        state = Entry(**fields)
         at = data_start
         for t in tags:
             blocks.append((t, at))
@@ -249,89 +243,29 @@ def read_segments(fh: BinaryIO, size: int) -> Entry:
     return entry
 
 
-def _entry_to_json(e: Entry, tags: list[CachedTag]) -> dict:
-    return {
-        "path": e.path,
-        "size": e.size,
-        "mtime_ns": e.mtime_ns,
-        "offset": e.offset,
-        "samples": [list(s) for s in e.samples],
-        "records": e.records,
-        "header_records": e.header_records,
-        "first_wall_time": e.first_wall_time,
-        "corrupt_count": e.corrupt_count,
-        "plugins": e.plugins,
-        "scan_problems": [problem_json(p) for p in e.scan_problems],
-        "decode_problems": [problem_json(p) for p in e.decode_problems],
-        "tags": [_tag_json(t) for t in tags],
-    }
+_FIELDS = (
+    "path",
+    "size",
+    "mtime_ns",
+    "offset",
+    "samples",
+    "records",
+    "header_records",
+    "first_wall_time",
+    "corrupt_count",
+    "corrupt_summary",
+    "plugins",
+    "scan_problems",
+    "decode_problems",
+)
 
 
-def _tag_json(t: CachedTag) -> list:
-    f = t.facts
-    bad = list(f.first_non_finite) if f.first_non_finite is not None else None
-    return [t.tag, t.crc, f.n, f.increasing, f.first_step, f.last_step, f.non_finite, bad]
-
-
-def _tag_from(raw: list) -> CachedTag:
-    tag, crc, n, increasing, first, last, non_finite, bad = raw
-    # One pass of exact type checks (bool is not an int here): a warm check parses every tag.
-    if type(tag) is not str or type(increasing) is not bool:
-        raise TypeError("tag")
-    if not (type(crc) is type(n) is type(non_finite) is type(first) is type(last) is int):
-        raise TypeError(f"tag {tag!r}: expected ints")
-    if min(crc, n, non_finite) < 0 or min(first, last) < _INT64_MIN:
-        raise ValueError(f"tag {tag!r}: a count or step out of range")
-    if bad is not None:
-        step, value = bad
-        if not isinstance(value, float):
-            raise TypeError("first non-finite value")
-        bad = (_int(step, _INT64_MIN), value)
-    if (non_finite > 0) != (bad is not None) or non_finite > n:
-        raise ValueError("non-finite facts disagree")
-    return CachedTag(tag, ColumnFacts(n, increasing, first, last, non_finite, bad), crc)
-
-
-_INT64_MIN = -(2**63)
-
-
-def _int(value, lo: int = 0) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < lo:
-        raise TypeError(f"expected an int >= {lo}, got {value!r}")
-    return value
-
-
-def _entry_from_json(d: dict) -> tuple[Entry, list[CachedTag]]:
-    path = d["path"]
-    if not isinstance(path, str):
-        raise TypeError("path")
-    samples = [(_int(a), _int(b), _int(c)) for a, b, c in d["samples"]]
-    wall = d["first_wall_time"]
-    if wall is not None and not isinstance(wall, (int, float)):
-        raise TypeError("first_wall_time")
-    plugins = d["plugins"]
-    if not isinstance(plugins, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in plugins.items()
+def _follows(before: Entry, fields: dict[str, Any]) -> None:
+    """An appended segment describes the same file, grown: raise HeaderError if not."""
+    if (
+        fields["path"] != before.path
+        or fields["offset"] <= before.offset
+        or fields["records"] < before.records
+        or fields["corrupt_count"] < before.corrupt_count
     ):
-        raise TypeError("plugins")
-    tags = [_tag_from(t) for t in d["tags"]]
-    if len({t.tag for t in tags}) != len(tags):
-        raise TypeError("tags")
-    offset = _int(d["offset"], 1)
-    if [(p, n) for p, n, _ in samples] != sample_blocks(offset):
-        raise ValueError("samples do not match the offset")
-    entry = Entry(
-        path=path,
-        size=_int(d["size"]),
-        mtime_ns=_int(d["mtime_ns"], -(2**63)),
-        offset=offset,
-        samples=samples,
-        records=_int(d["records"]),
-        header_records=_int(d["header_records"]),
-        first_wall_time=None if wall is None else float(wall),
-        corrupt_count=_int(d["corrupt_count"]),
-        plugins=plugins,
-        scan_problems=[problem_from(path, p) for p in d["scan_problems"]],
-        decode_problems=[problem_from(path, p) for p in d["decode_problems"]],
-    )
-    return entry, tags
+        raise HeaderError("an appended segment that does not follow the one before")

@@ -1,22 +1,26 @@
 """Reading a cached tag block when a rule first needs it: deferred columns over an entry.
 
 A hit reads only an entry's segment headers; each tag becomes a *deferred* column whose block is
-read, and checked against its crc32c, the first time a rule touches its arrays. A block that
-does not read back whole, or an entry replaced since it was looked up, is not believed: the
-tag's points are decoded again from the event file, through the ``redecode`` callable the file
-loader hands in (so this module does not import the loader).
+read, and checked against its crc32c and its facts (point count, steps increasing, first and
+last step, non-finite values), the first time a rule touches its arrays. A block that does not
+read back whole or agree with its facts, or an entry replaced since it was looked up, is not
+believed: the tag's points are decoded again from the event file, through the ``redecode``
+callable the file loader hands in (so this module does not import the loader).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable
+from dataclasses import replace
 
 import crc32c
 import numpy as np
 
-from coordlint.columns import Arrays, ScalarColumns
+from coordlint.columns import Arrays, ColumnFacts, ScalarColumns
+from coordlint.loading import source
 from coordlint.loading.cache.entry import (
     COLUMN_DTYPES,
     POINT_BYTES,
@@ -44,7 +48,7 @@ def deferred_columns(entry: Entry, event_file: str, redecode: Redecode) -> dict[
             str(entry.cache_file),
             entry.identity,
             at,
-            t.facts.n,
+            t.facts,
             t.crc,
             event_file,
             t.tag,
@@ -72,8 +76,8 @@ class TagReader:
         "crc",
         "entry_file",
         "event_file",
+        "facts",
         "identity",
-        "n",
         "redecode",
         "skip",
         "start",
@@ -85,14 +89,14 @@ class TagReader:
         entry_file: str,
         identity: tuple[int, int, bytes],
         start: int,
-        n: int,
+        facts: ColumnFacts,
         crc: int,
         event_file: str,
         tag: str,
         skip: int,
         redecode: Redecode,
     ) -> None:
-        self.entry_file, self.identity, self.start, self.n = entry_file, identity, start, n
+        self.entry_file, self.identity, self.start, self.facts = entry_file, identity, start, facts
         self.crc, self.event_file, self.tag, self.skip = crc, event_file, tag, skip
         self.redecode = redecode
 
@@ -107,10 +111,10 @@ class TagReader:
             return self.decode_again()
 
     def read(self) -> Arrays:
-        n = self.n
+        n = self.facts.n
         block = np.empty(POINT_BYTES * n, dtype=np.uint8)
         try:
-            with open(self.entry_file, "rb") as fh:
+            with source.open_regular(self.entry_file) as fh:
                 st = os.fstat(fh.fileno())
                 prefix = fh.read(PREFIX.size)
                 if (st.st_dev, st.st_ino, prefix[-8:]) != self.identity:
@@ -125,7 +129,20 @@ class TagReader:
         steps, values, walls = (
             block[8 * n * k : 8 * n * (k + 1)].view(dtype) for k, dtype in enumerate(COLUMN_DTYPES)
         )
+        if not _same_facts(ColumnFacts.of(steps, values), self.facts):
+            raise CacheCorrupt("block disagrees with its facts")
         return steps, values, walls
 
     def decode_again(self) -> Arrays:
-        return self.redecode(self.event_file, self.tag, self.skip, self.skip + self.n)
+        return self.redecode(self.event_file, self.tag, self.skip, self.skip + self.facts.n)
+
+
+def _same_facts(a: ColumnFacts, b: ColumnFacts) -> bool:
+    """Equal facts, a NaN first non-finite value equal to a NaN."""
+    if a.first_non_finite is None or b.first_non_finite is None:
+        return a == b
+    (step_a, value_a), (step_b, value_b) = a.first_non_finite, b.first_non_finite
+    both_nan = math.isnan(value_a) and math.isnan(value_b)
+    if step_a != step_b or not (value_a == value_b or both_nan):
+        return False
+    return replace(a, first_non_finite=None) == replace(b, first_non_finite=None)

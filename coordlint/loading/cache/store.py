@@ -118,7 +118,7 @@ class Cache:
         blocks are read and checked later, by :class:`~.reader.TagReader`)."""
         file = self.entry_path(path)
         try:
-            with open(file, "rb") as fh:
+            with source.open_regular(file) as fh:
                 prefix = fh.read(PREFIX.size)
                 if len(prefix) != PREFIX.size:
                     raise CacheCorrupt("truncated prefix")
