@@ -217,3 +217,12 @@ def _depth(doc) -> int:
 def test_the_nesting_measure_ignores_brackets_in_strings(doc, ascii_only) -> None:
     text = json.dumps(doc, ensure_ascii=ascii_only).encode()
     assert json_input._max_depth(np.frombuffer(text, dtype=np.uint8)) == _depth(doc)
+
+
+def test_a_bad_value_in_the_first_copy_of_a_doubled_row_is_reported(tmp_path) -> None:
+    # ms-swift 2.x writes every row twice and the second copy wins; a value the first copy
+    # could not hold is still reported, with its own line.
+    bad = b'{"global_step": 3, "loss": 1' + b"0" * 400 + b"}"
+    log = _jsonl(tmp_path, [bad, b'{"global_step": 3, "loss": 0.5}'])
+    assert _points(log) == [(3, 0.5)]
+    assert _bad_lines(log) == {1: "bad-value"}
