@@ -7,10 +7,10 @@ Run by hand (never in CI)::
 
 Each file is the file_version header, one record of N MiB of ``0x09`` bytes (each byte looks
 like the start of an Event, so every offset is a record candidate: the worst case for the
-framing scan), then ten scalars. Every number is a whole ``load_file`` in a fresh process
-(default windows of 4 MiB), best of ``--repeat``, and the seconds per MiB, which must stay flat
-as N grows. Before the windowed reader asked for a long record whole, every 4 MiB window
-re-copied and re-scanned the record so far: 256 MiB took 187 s.
+framing scan), then ten scalars. Every number is one ``load_file`` in a fresh process, timed
+after the imports (default windows of 4 MiB), best of ``--repeat``, and the seconds per MiB,
+which must stay flat as N grows. Before the windowed reader asked for a long record whole,
+every 4 MiB window re-copied and re-scanned the record so far: 256 MiB took 187 s.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from bench_load import frame, header_event_bytes, scalar_event_bytes
 
 _LOAD = """
 import sys, time
+import pandas  # the decoder imports these lazily: not part of the load
+from tensorboard.compat.proto import event_pb2
 from coordlint.loading import load_file
 t = time.perf_counter()
 got = load_file(sys.argv[1])

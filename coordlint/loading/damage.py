@@ -5,8 +5,10 @@ the next one (or the end of the file). Its problem gives the span's offset range
 exactly, and the records lost in it: every record header found in the span (a length field
 whose checksum passes but whose record does not check out), plus the record the span begins
 with when its header is damaged but its data's checksum, at the end of the span's first
-record-sized stretch, still matches (a flipped length field). A record whose header *and* data
-are both destroyed leaves only bytes to count. The first :data:`MAX_REPORTED` spans of a file
+record-sized stretch, still matches (a flipped length field). That count is exact whenever the
+span's first record is accounted for; when the damage destroyed record headers (a zeroed page)
+the message says "at least N records lost", or that no record header is left in the span (junk
+inserted between two records looks the same). The first :data:`MAX_REPORTED` spans of a file
 are reported one by one, the rest summed in one problem (with the first :data:`MAX_RANGES`
 ranges), so a file damaged everywhere cannot flood a report.
 
@@ -31,8 +33,8 @@ __all__ = ["MAX_RANGES", "MAX_REPORTED", "Pending", "ScanState"]
 MAX_REPORTED = 20
 MAX_RANGES = 1000
 
-#: Why a span began: the record there failed its length checksum, its data checksum, declared
-#: more bytes than the file has, or more than a record may have.
+#: What was wrong where a span began (a length past the end or over the limit is worded where
+#: it is found, with the length).
 BAD_LENGTH = "corrupt record length (length checksum mismatch)"
 BAD_DATA = "corrupt record (data checksum mismatch)"
 
