@@ -70,7 +70,14 @@ def corrupt_log(run: coordlint.Run) -> Iterator[coordlint.Finding]:
             yield coordlint.Finding(
                 f"{_short(file, run.path)}: holds no scalar point" + _NOTHING,
                 severity=coordlint.Severity.ERROR,
-                data={"file": file, "kind": "no-scalars", "offset": -1, "records_skipped": 0},
+                data={
+                    "file": file,
+                    "kind": "no-scalars",
+                    "offset": -1,
+                    "records_skipped": 0,
+                    "bytes_skipped": 0,
+                    "ranges": [],
+                },
             )
 
 

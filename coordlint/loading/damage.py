@@ -72,7 +72,7 @@ class Pending:
             return
         region = buf[upto - base : to - base]
         if len(region) >= 4:
-            crc = crc32c.crc32c(region[:-4], crc32c.crc32c(tail, crc))
+            crc = crc32c.crc32c(region[:-4].data, crc32c.crc32c(tail, crc))
             tail = bytes(region[-4:])
         else:
             joined = tail + bytes(region)

@@ -96,4 +96,4 @@ def search(buf: np.ndarray, lo: int, end: int, *, final: bool) -> Search:
 def _data_ok(buf: np.ndarray, pos: int, length: int) -> bool:
     data = buf[pos + 12 : pos + 12 + length]
     stored = int(_u32(buf[pos + 12 + length : pos + 16 + length])[0])
-    return crc32c.crc32c(data) == unmask_crc(stored)
+    return crc32c.crc32c(data.data) == unmask_crc(stored)

@@ -8,6 +8,7 @@ file, and the run's other files are still read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from coordlint.columns import Problem, ScalarColumns, normalise_tag
@@ -42,7 +43,7 @@ def load_run(
     for path in spec.files:
         loaded = isolated(
             path,
-            lambda p=path: load_file(p, cache=cache, decode_thread=decode_thread),
+            partial(load_file, path, cache=cache, decode_thread=decode_thread),
             lambda problem: FileScalars(problems=[problem]),
         )
         problems.extend(loaded.problems)

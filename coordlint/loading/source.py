@@ -14,6 +14,7 @@ is followed only to a regular file. Files read whole (the JSON logs and configs)
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat as stat_module
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ def _protocols(fs: Any) -> tuple[str, ...]:
     return (protocol,) if isinstance(protocol, str) else tuple(protocol)
 
 
-def open_regular(path: str | Path) -> BinaryIO:
+def open_regular(path: str | Path) -> io.BufferedReader:
     """Open a local regular file for reading bytes, never blocking on a FIFO: the path is
     opened non-blocking and the descriptor checked (raises OSError, :class:`NotRegularFile`)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
