@@ -15,6 +15,7 @@ from tensorboard.util import tensor_util
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "benchmarks" / "fuzz"))
 
 
 def scalar_event(step: int, tag: str, value: float, wall: float = 1.7e9) -> event_pb2.Event:

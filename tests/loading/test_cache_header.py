@@ -12,7 +12,7 @@ import crc32c
 import numpy as np
 import pytest
 from _loading_helpers import scalar_event, write_with_tensorboard
-from fuzz.cache import header_of, with_header
+from fuzz_cache import header_of, with_header
 
 from coordlint.loading import load_file
 from coordlint.loading.cache import Cache

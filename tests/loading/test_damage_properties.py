@@ -6,10 +6,10 @@ import struct
 from collections import Counter
 
 from _loading_helpers import histogram_event, scalar_event, tensor_event, write_with_tensorboard
-from fuzz.common import loaded_points, ordered
-from fuzz.mutate import MUTATIONS, Blob, Catalogue, Source
+from event_mutations import MUTATIONS, Blob, Catalogue, Source
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from load_harness import loaded_points, ordered
 
 from coordlint.execution.discover import RunSpec
 from coordlint.loading import load_file, load_run

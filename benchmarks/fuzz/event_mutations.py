@@ -15,8 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-
-from fuzz.common import Decoded, Point, decode_record, frame, masked_crc, points_of, records_of
+from load_harness import Decoded, Point, decode_record, frame, masked_crc, points_of, records_of
 
 SHIFT = 40
 

@@ -3,7 +3,7 @@
 Each case takes one event file of ``../shared/realruns`` (or two, concatenated), applies one
 to four mutations (truncation, bit flips, deletions, insertions of junk or zeros, a zeroed
 page, duplicated chunks, a length field rewritten with its stale or a recomputed CRC, a
-CRC-valid record that is not an Event; see :mod:`fuzz.mutate`), writes it, and loads it with
+CRC-valid record that is not an Event; see :mod:`event_mutations`), writes it, and loads it with
 :func:`coordlint.loading.load_file` in windows of a random size. The loaded points must be
 exactly those of the records the damage left intact (the mutation tracks every byte's origin),
 in record order per tag: any other point is a wrong value, any missing one a lost point. One
@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import random
 import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
 from coordlint.loading import load_file
 from coordlint.loading.cache import Cache
-from fuzz.common import Tally, Timer, ordered, time_limit
-from fuzz.mutate import Blob, Catalogue, Source, mutate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from event_mutations import Blob, Catalogue, Source, mutate
+from load_harness import REALRUNS, Tally, Timer, main, ordered, time_limit
 
 CASES = 10_000
 SEED = 15
@@ -38,7 +42,7 @@ def sources(realruns: Path) -> list[Source]:
     return [Source.of(i, b) for i, b in enumerate(sorted(blobs, key=lambda b: (len(b), b)))]
 
 
-def run(cases: int, seed: int, workdir: Path, realruns: Path) -> Tally:
+def run(cases: int, seed: int, workdir: Path, realruns: Path = REALRUNS) -> Tally:
     tally = Tally("events", seed)
     srcs = sources(realruns)
     catalogue = Catalogue(srcs)
@@ -114,3 +118,7 @@ def check(
             want.setdefault(tag, []).append(tuple(rest))
         if want != by_tag:
             tally.fail("other_failures", f"{case}: points out of record order")
+
+
+if __name__ == "__main__":
+    sys.exit(main(run, CASES, SEED, __doc__))

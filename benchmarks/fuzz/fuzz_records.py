@@ -24,14 +24,18 @@ from __future__ import annotations
 import math
 import random
 import struct
+import sys
 from collections import Counter
 from pathlib import Path
 
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
 
 from coordlint.loading import RunSpec, load_file, load_run
-from fuzz.common import Point, Tally, Timer, frame, loaded_points, points_of, time_limit
-from fuzz.common import decode_record as reference_decode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load_harness import Point, Tally, Timer, frame, loaded_points, main, points_of, time_limit
+from load_harness import decode_record as reference_decode
 
 CASES = 1500
 SEED = 20
@@ -272,3 +276,7 @@ def run(
             f" {sorted(OPEN_ELSEWHERE)} (the events.py strictness work)"
         )
     return tally
+
+
+if __name__ == "__main__":
+    sys.exit(main(run, CASES, SEED, __doc__))

@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 import struct
+import sys
 from pathlib import Path
 
 import crc32c
@@ -29,14 +30,17 @@ import numpy as np
 
 from coordlint.loading import load_file
 from coordlint.loading.cache import Cache
-from fuzz.common import Tally, Timer, frame, ordered, time_limit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load_harness import REALRUNS, Tally, Timer, frame, main, ordered, time_limit
 
 CASES = 1200
 SEED = 10
 TIME_LIMIT = 20.0
-ROUNDS = 12  # concurrency rounds, each WORKERS processes x LOADS loads
+ROUNDS = 6  # concurrency rounds, each WORKERS processes x LOADS loads
 WORKERS = 3
-LOADS = 6
+LOADS = 8
 _PREFIX = 24  # magic, version, 0, entry id
 _SEGMENT = struct.Struct("<IIQ")
 
@@ -188,7 +192,9 @@ def _corrupt(rng: random.Random, entry: Path) -> str:
     return kind
 
 
-def run(cases: int, seed: int, workdir: Path, realruns: Path, rounds: int = ROUNDS) -> Tally:
+def run(
+    cases: int, seed: int, workdir: Path, realruns: Path = REALRUNS, rounds: int = ROUNDS
+) -> Tally:
     tally = Tally("cache", seed)
     files = _files(realruns)
     timer = Timer(tally)
@@ -278,3 +284,7 @@ def _scalar(wall: float, step: int, tag: str, value: float) -> bytes:
     val = summary_pb2.Summary.Value(tag=tag, simple_value=value)
     event = event_pb2.Event(wall_time=wall, step=step, summary=summary_pb2.Summary(value=[val]))
     return event.SerializeToString()
+
+
+if __name__ == "__main__":
+    sys.exit(main(run, CASES, SEED, __doc__))

@@ -18,10 +18,14 @@ import os
 import random
 import re
 import shutil
+import sys
 from pathlib import Path
 
 from coordlint.loading import RunSpec, load_run
-from fuzz.common import Tally, Timer, time_limit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load_harness import Tally, Timer, main, time_limit
 
 CASES = 600
 SEED = 11
@@ -186,3 +190,7 @@ def _judge(tally, case, got, rows, reported, special, history, hostile_state) ->
         tally.fail("other_failures", f"case {case}: hostile lines {missing} not reported")
     if special and not any(p.file.endswith("logging.jsonl") for p in got.problems):
         tally.fail("other_failures", f"case {case}: a logging.jsonl that is not a file, unreported")
+
+
+if __name__ == "__main__":
+    sys.exit(main(run, CASES, SEED, __doc__))

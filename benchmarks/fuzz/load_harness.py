@@ -1,4 +1,5 @@
-"""What the campaigns share: tallies, a per-case time limit, a reference decoder and framing.
+"""What the loading campaigns share (``fuzz_events``, ``fuzz_records``, ``fuzz_json``,
+``fuzz_cache``): tallies, a per-case time limit, a reference decoder, framing, and ``main``.
 
 The reference decoder is deliberately independent of coordlint: tensorboard's own protobuf
 classes and ``tensor_util``, one record at a time, the obvious way.
@@ -6,17 +7,23 @@ classes and ``tensor_util``, one record at a time, the obvious way.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import signal
 import struct
+import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import crc32c
 import numpy as np
+
+#: The public event files the campaigns mutate: ``../shared/realruns`` beside the repository.
+REALRUNS = Path(__file__).resolve().parents[3] / "shared" / "realruns"
 
 Point = tuple[str, int, int, int]  # tag, step, value bits, wall-time bits (NaN-exact)
 
@@ -229,3 +236,19 @@ def ordered(columns) -> dict[str, list[tuple[int, int, int]]]:
         walls = np.asarray(cols.wall_times, dtype=np.float64).view(np.int64).tolist()
         out[tag] = list(zip(cols.steps.tolist(), values, walls, strict=True))
     return out
+
+
+def main(run: Callable[..., Tally], cases: int, seed: int, description: str) -> int:
+    """A campaign as a script: ``--cases N --seed S --realruns DIR``; prints its row and first
+    failures, returns 1 if it found any."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=cases)
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--realruns", type=Path, default=REALRUNS)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="coordlint-fuzz-") as tmp:
+        tally = run(args.cases, args.seed, Path(tmp), args.realruns)
+    print(tally.row(), flush=True)
+    for example in tally.examples:
+        print(f"    {example}")
+    return 1 if tally.failures else 0
