@@ -66,7 +66,8 @@ __all__ = [
 
 _LFS_MAGIC = b"version https://git-lfs"
 _MAX_CANDIDATE_LENGTH = 1 << 26  # longer records are found by the record-by-record step
-_BLOCK = 1 << 20
+_BLOCK = 1 << 22  # as large as a window: a window is one block (and a few bytes of another)
+_PIECE = 1 << 20
 
 _unpack_u64 = struct.Struct("<Q").unpack_from
 _unpack_u32 = struct.Struct("<I").unpack_from
@@ -163,6 +164,7 @@ class _Scanner:
         self.stop = self.size
         self.need = 0
         self._blocks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._scratch: np.ndarray | None = None
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> Records:
@@ -207,14 +209,22 @@ class _Scanner:
         if cached is not None:
             return cached
         lo, hi = b * _BLOCK, min((b + 1) * _BLOCK, self.size - 12)
-        hits = np.flatnonzero(self.buf[lo + 12 : hi + 12] == 9) if hi > lo else []
-        starts = np.asarray(hits, dtype=np.int64) + lo
+        pieces = []
+        for a in range(lo, hi, _PIECE):  # in pieces that stay in the CPU's cache
+            z = min(a + _PIECE, hi)
+            if self._scratch is None:  # one buffer for every piece: no page faults
+                self._scratch = np.empty(min(_PIECE, self.size), dtype=bool)
+            hit = self._scratch[: z - a]
+            np.equal(self.buf[a + 12 : z + 12], 9, out=hit)
+            pieces.append(np.flatnonzero(hit) + a)
+        starts = np.concatenate(pieces) if pieces else np.empty(0, dtype=np.int64)
         lengths = self.u64[starts].astype(np.int64)
         small = (lengths >= 0) & (lengths < _MAX_CANDIDATE_LENGTH)
         if not small.all():
             starts, lengths = starts[small], lengths[small]
         nxt = starts + lengths + 16
-        breaks = np.flatnonzero(np.append(nxt[:-1] != starts[1:], True))
+        breaks = np.flatnonzero(nxt[:-1] != starts[1:])
+        breaks = np.append(breaks, len(starts) - 1) if len(starts) else breaks
         self._blocks[b] = found = (starts, lengths, nxt, breaks)
         return found
 
