@@ -98,6 +98,13 @@ def _view(buf: np.ndarray, dtype: str, size: int) -> np.ndarray:
     return np.ndarray((count,), dtype=dtype, buffer=buf, offset=0, strides=(1,))
 
 
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts as one array (no copy of a single part: the usual undamaged window)."""
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
 def check_start(buf: np.ndarray, file: str, *, final: bool = True) -> Records | None:
     """Records telling why a file is not read as records at all, judged from its first bytes;
     None if it may hold records. With ``final=False`` (more bytes may follow) a buffer too
@@ -173,9 +180,7 @@ class _Scanner:
             pos = self._resync(0)
         while pos is not None and pos < self.size:
             pos = self._segment(pos)
-        empty = np.empty(0, dtype=np.int64)
-        starts = np.concatenate(self.starts) if self.starts else empty
-        lengths = np.concatenate(self.lengths) if self.lengths else empty
+        starts, lengths = _joined(self.starts), _joined(self.lengths)
         return Records(starts, lengths, self.problems, stop=self.stop, need=self.need)
 
     def _undecided(self, pos: int, need: int = 0) -> None:
