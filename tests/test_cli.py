@@ -257,12 +257,12 @@ def test_summary_command_prints_the_table_in_each_format(tmp_path, monkeypatch):
         str(p) for p in (Path(__file__).resolve().parents[1] / "examples" / "runs").iterdir()
     )
     runner = CliRunner()
-    markdown = runner.invoke(cli, ["summary", "--isolated", *examples, "--format", "markdown"])
+    markdown = runner.invoke(cli, ["summary", "--isolated", *examples, "-f", "markdown"])
     assert markdown.exit_code == 0, markdown.output
     lines = markdown.output.splitlines()
     assert lines[0].startswith("| model | max_train_step | max_eval_step | eval_coord_ce |")
     assert "| soft_ce_only | 1830 | 1832 | 0 | 3.5260 |" in markdown.output
-    csv = runner.invoke(cli, ["summary", "--isolated", *examples, "--format", "csv"])
+    csv = runner.invoke(cli, ["summary", "--isolated", *examples, "--output-format", "csv"])
     assert csv.output.splitlines()[0].startswith("model,max_train_step,max_eval_step")
     assert runner.invoke(cli, ["summary", "/no/such/run"]).exit_code == 2
 

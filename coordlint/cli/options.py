@@ -35,6 +35,7 @@ __all__ = [
     "selection_options",
     "setup_options",
     "usable_cache_dir",
+    "write_output",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -315,3 +316,14 @@ def load_options(*, cache: bool = True) -> Callable[[F], F]:
         )
 
     return _group(options, build, "load", keys)
+
+
+def write_output(text: str, output: Path | None, color: bool = False) -> None:
+    """``text`` to stdout, or to the file ``output`` (``-o``): one line if it cannot be written."""
+    if output is None:
+        click.echo(text, nl=False, color=color)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write to {output}: {exc.strerror or exc}") from exc

@@ -6,7 +6,11 @@ column's tags the run logs, NA where it logs none. The columns come from plugins
 ``coordlint_summary_columns`` hook; the built-in pack contributes the coord metrics
 (``eval/coord_softce_w1/X``, falling back to ``eval/coord_diag/X``). Formatted as aligned
 text, a markdown table to paste into a progress note (4 decimals, scientific below 1e-3, ``0``
-for zero, ``NA`` for missing), CSV (full float32/float64 precision, ``NA`` for missing) or JSON.
+for zero, ``NA`` for missing), CSV (``NA`` for missing) or JSON (``null``). CSV and JSON spell a
+value exactly: a logged float32 by its shortest spelling that reads back as the same float32
+(``3.526``, not ``3.5260000228881836``), a float64 by Python's ``repr``; so the JSON and the
+CSV of one table read back as the same table. ``--columns`` picks the columns: a plugin's
+column by its name, or any tag (a column named by the tag).
 
 ``summary --checkpoints`` (:func:`checkpoint_table`) answers "which checkpoint to merge": one
 row per kept checkpoint of each run (and per merged model beside them), each column's value at
@@ -35,6 +39,7 @@ __all__ = [
     "FORMATS",
     "Column",
     "checkpoint_table",
+    "choose_columns",
     "format_checkpoints",
     "format_summary",
     "summary_table",
@@ -115,16 +120,23 @@ def format_value(value: object) -> str:
     return f"{number:.4f}"
 
 
-def _exact(value: object) -> str:
+def _exact_number(value: object) -> int | float | None:
+    """A cell as the number CSV and JSON write: ``None`` for NA, integers as integers, a
+    float32 value as the float its shortest spelling reads back as, other floats as they are."""
     if _is_na(value):
-        return "NA"
+        return None
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return int(value)
     number = float(cast(float, value))
     single = np.float32(number)
     if np.isfinite(single) and float(single) == number:
-        return str(single)  # the shortest spelling that round-trips the logged float32
-    return repr(number)
+        return float(str(single))  # the shortest spelling that round-trips the logged float32
+    return number
+
+
+def _exact(value: object) -> str:
+    number = _exact_number(value)
+    return "NA" if number is None else repr(number)
 
 
 def _cells(df: pd.DataFrame, spell: Callable[[object], str]) -> tuple[list[str], list[list[str]]]:
@@ -155,7 +167,10 @@ def format_summary(df: pd.DataFrame, fmt: str = "text") -> str:
 
     if fmt == "json":
         rows = [
-            {df.index.name or INDEX_NAME: str(name), **{c: _plain(v) for c, v in row.items()}}
+            {
+                df.index.name or INDEX_NAME: str(name),
+                **{c: _exact_number(v) for c, v in row.items()},
+            }
             for name, row in df.iterrows()
         ]
         return json.dumps(rows, indent=2, allow_nan=False) + "\n"
@@ -178,13 +193,20 @@ def format_summary(df: pd.DataFrame, fmt: str = "text") -> str:
     raise ValueError(f"unknown summary format {fmt!r} (choose {', '.join(FORMATS)})")
 
 
-def _plain(value: object) -> object:
-    """A cell as JSON: ``null`` for NA, integers as integers, floats as floats."""
-    if _is_na(value):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    return float(value)  # type: ignore[arg-type]
+def choose_columns(names: Sequence[str], known: Sequence[Column]) -> list[Column]:
+    """The columns ``names`` pick (``--columns``), in order: a name of ``known`` is that
+    column; anything else is a tag, shown as a column of its own name."""
+    by_name = {column: tags for column, tags in known}
+    return [(name, by_name.get(name, (name,))) for name in names]
+
+
+def unlogged(runs: Sequence[Run], columns: Sequence[Column]) -> list[str]:
+    """The columns none of ``runs`` logs any tag of."""
+    return [
+        column
+        for column, tags in columns
+        if not any(run.logged_as(tag) is not None for run in runs for tag in tags)
+    ]
 
 
 def _value_at(run: Run, tags: Sequence[str], step: int) -> float:
@@ -249,9 +271,9 @@ def format_checkpoints(df: pd.DataFrame, best: pd.DataFrame, fmt: str = "text") 
             {
                 "checkpoint": str(name),
                 "run": row["run"],
-                "step": _plain(row["step"]),
+                "step": _exact_number(row["step"]),
                 "merged": bool(row["merged"]),
-                "values": {c: _plain(row[c]) for c in metrics},
+                "values": {c: _exact_number(row[c]) for c in metrics},
                 "best": marked,
             }
             for (name, row), marked in zip(df.iterrows(), best_of, strict=True)
