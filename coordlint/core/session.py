@@ -116,6 +116,8 @@ class Session:
             config_types=self.plugins.config_keys,
         )
         report.formatters = dict(self.plugins.formatters)
+        report.summary_columns = list(self.plugins.summary_columns)
+        report.summary_better = dict(self.plugins.summary_better)
         return report
 
 
