@@ -99,9 +99,9 @@ def summary_command(
         return 0
     table, best = summary.checkpoint_table(faces, chosen, session.plugins.summary_better)
     if table.empty:
-        names = ", ".join(no_commands(printable(r.name)) for r in faces)
+        shown = ", ".join(no_commands(printable(r.name)) for r in faces)
         click.echo(
-            f"coordlint: no kept checkpoint-N directory beside the logs of {names}", err=True
+            f"coordlint: no kept checkpoint-N directory beside the logs of {shown}", err=True
         )
         return 0
     table.index = table.index.map(lambda name: no_commands(printable(name)))

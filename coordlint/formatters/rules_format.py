@@ -74,14 +74,22 @@ def format_rules(
     if fmt != "text":
         raise ValueError(f"unknown rules format {fmt!r} (choose {', '.join(FORMATS)})")
     table = [
-        (r.code, r.name, str(severity.get(r.code, r.severity)), r.plugin, markdown_doc(r.summary))
+        [
+            printable(cell)
+            for cell in (
+                r.code,
+                r.name,
+                str(severity.get(r.code, r.severity)),
+                r.plugin,
+                markdown_doc(r.summary),
+            )
+        ]
         for r in rules
     ]
-    table = [tuple(printable(cell) for cell in row) for row in table]
     widths = [max([len(h), *(len(row[i]) for row in table)]) for i, h in enumerate(_HEADER)]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=False)) + "  " + row[4]
-        for row in [_HEADER, *table]
+        for row in [list(_HEADER), *table]
     ]
     return "\n".join(lines) + "\n"
 

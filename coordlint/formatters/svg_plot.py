@@ -33,7 +33,7 @@ _AXIS = "#59636e"
 _GRID = "#d8dee4"
 
 
-def number(value: float) -> str:
+def number(value: float | np.number) -> str:
     """A number in at most 4 significant digits: ``4.19``, ``0.08034``, ``8.483e-05``,
     ``1830`` (whole numbers below a million as they are)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -178,104 +178,162 @@ def _points(x: np.ndarray, y: np.ndarray) -> str:
     return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x.tolist(), y.tolist(), strict=True))
 
 
-def svg(plot: Plot, width: int = WIDTH, height: int = HEIGHT) -> str:
-    """``plot`` as an ``<svg class="plot">`` element."""
-    x_values = [np.asarray(ln.steps, dtype=np.float64) for ln in plot.lines]
-    x_values += [np.asarray(b.steps, dtype=np.float64) for b in plot.bands]
-    x_values += [np.array([v.step for v in plot.vlines] + [m.step for m in plot.marks], float)]
-    y_values = [np.asarray(ln.values, dtype=np.float64) for ln in plot.lines]
-    y_values += [np.asarray(b.lower, dtype=np.float64) for b in plot.bands]
-    y_values += [np.asarray(b.upper, dtype=np.float64) for b in plot.bands]
-    y_values += [np.array([h.value for h in plot.hlines], dtype=np.float64)]
-    y_values += [np.array([m.value for m in plot.marks if m.value is not None], float)]
-    x0, x1 = _bounds(x_values, 0.0)
-    y0, y1 = _bounds(y_values, 0.06)
-    inner_w, inner_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
+@dataclass(frozen=True)
+class _Frame:
+    """Data coordinates to the SVG's pixels."""
 
-    def px(step: np.ndarray | float) -> np.ndarray:
-        return _LEFT + (np.asarray(step, dtype=np.float64) - x0) / (x1 - x0) * inner_w
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    width: int
+    height: int
 
-    def py(value: np.ndarray | float) -> np.ndarray:
-        return _TOP + (y1 - np.asarray(value, dtype=np.float64)) / (y1 - y0) * inner_h
+    @property
+    def inner_w(self) -> int:
+        return self.width - _LEFT - _RIGHT
 
-    out = [
-        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{_text(plot.title)}</title>'
-    ]
-    bottom, right = _TOP + inner_h, _LEFT + inner_w
-    for tick in nice_ticks(y0, y1):
-        y = float(py(tick))
+    @property
+    def bottom(self) -> int:
+        return self.height - _BOTTOM
+
+    @property
+    def right(self) -> int:
+        return self.width - _RIGHT
+
+    def px(self, step: np.ndarray | float) -> np.ndarray:
+        offset = np.asarray(step, dtype=np.float64) - self.x0
+        return _LEFT + offset / (self.x1 - self.x0) * self.inner_w
+
+    def py(self, value: np.ndarray | float) -> np.ndarray:
+        offset = self.y1 - np.asarray(value, dtype=np.float64)
+        return _TOP + offset / (self.y1 - self.y0) * (self.bottom - _TOP)
+
+
+def _frame(plot: Plot, width: int, height: int) -> _Frame:
+    xs = [np.asarray(ln.steps, dtype=np.float64) for ln in plot.lines]
+    xs += [np.asarray(b.steps, dtype=np.float64) for b in plot.bands]
+    xs += [np.array([v.step for v in plot.vlines] + [m.step for m in plot.marks], float)]
+    ys = [np.asarray(ln.values, dtype=np.float64) for ln in plot.lines]
+    ys += [np.asarray(b.lower, dtype=np.float64) for b in plot.bands]
+    ys += [np.asarray(b.upper, dtype=np.float64) for b in plot.bands]
+    ys += [np.array([h.value for h in plot.hlines], dtype=np.float64)]
+    ys += [np.array([m.value for m in plot.marks if m.value is not None], float)]
+    x0, x1 = _bounds(xs, 0.0)
+    y0, y1 = _bounds(ys, 0.06)
+    return _Frame(x0, x1, y0, y1, width, height)
+
+
+def _axes(f: _Frame) -> list[str]:
+    out = []
+    for tick in nice_ticks(f.y0, f.y1):
+        y = float(f.py(tick))
         out.append(
-            f'<line x1="{_LEFT}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{_GRID}"/>'
+            f'<line x1="{_LEFT}" x2="{f.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{_GRID}"/>'
             f'<text class="tick" x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{_text(number(tick))}</text>"
         )
-    for tick in nice_ticks(x0, x1, 6):
-        x = float(px(tick))
+    for tick in nice_ticks(f.x0, f.x1, 6):
+        x = float(f.px(tick))
         out.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bottom}" y2="{bottom + 4}" stroke="{_AXIS}"/>'
-            f'<text class="tick" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">'
-            f"{_text(number(tick))}</text>"
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{f.bottom}" y2="{f.bottom + 4}" '
+            f'stroke="{_AXIS}"/><text class="tick" x="{x:.1f}" y="{f.bottom + 16}" '
+            f'text-anchor="middle">{_text(number(tick))}</text>'
         )
     out.append(
-        f'<rect x="{_LEFT}" y="{_TOP}" width="{inner_w}" height="{inner_h}" fill="none" '
-        f'stroke="{_AXIS}" stroke-width="0.8"/>'
-        f'<text class="axis" x="{right}" y="{height - 4}" text-anchor="end">step</text>'
+        f'<rect x="{_LEFT}" y="{_TOP}" width="{f.inner_w}" height="{f.bottom - _TOP}" '
+        f'fill="none" stroke="{_AXIS}" stroke-width="0.8"/>'
+        f'<text class="axis" x="{f.right}" y="{f.height - 4}" text-anchor="end">step</text>'
     )
-    for band in plot.bands:
-        steps = np.asarray(band.steps, np.float64)
-        lower = np.asarray(band.lower, np.float64)
-        upper = np.asarray(band.upper, np.float64)
-        for part in _runs(np.isfinite(steps) & np.isfinite(lower) & np.isfinite(upper)):
-            x = px(steps[part])
-            polygon = _points(np.r_[x, x[::-1]], np.r_[py(upper[part]), py(lower[part])[::-1]])
-            out.append(
-                f'<polygon class="band" points="{polygon}" fill="{band.color}" '
-                f'fill-opacity="{band.opacity}" stroke="none"/>'
-            )
-    for hline in plot.hlines:
-        y = float(py(hline.value))
+    return out
+
+
+def _band(f: _Frame, band: Band) -> list[str]:
+    steps = np.asarray(band.steps, np.float64)
+    lower = np.asarray(band.lower, np.float64)
+    upper = np.asarray(band.upper, np.float64)
+    out = []
+    for part in _runs(np.isfinite(steps) & np.isfinite(lower) & np.isfinite(upper)):
+        xs = f.px(steps[part])
+        polygon = _points(np.r_[xs, xs[::-1]], np.r_[f.py(upper[part]), f.py(lower[part])[::-1]])
         out.append(
-            f'<line class="hline" x1="{_LEFT}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'<polygon class="band" points="{polygon}" fill="{band.color}" '
+            f'fill-opacity="{band.opacity}" stroke="none"/>'
+        )
+    return out
+
+
+def _rules(f: _Frame, plot: Plot) -> list[str]:
+    out = []
+    for hline in plot.hlines:
+        y = float(f.py(hline.value))
+        out.append(
+            f'<line class="hline" x1="{_LEFT}" x2="{f.right}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{hline.color}" stroke-width="1.2" stroke-dasharray="6 4"/>'
         )
     for vline in plot.vlines:
-        x = float(px(vline.step))
+        x = float(f.px(vline.step))
         dash = ' stroke-dasharray="3 3"' if vline.dashed else ""
         out.append(
-            f'<line class="vline" x1="{x:.1f}" x2="{x:.1f}" y1="{_TOP}" y2="{bottom}" '
+            f'<line class="vline" x1="{x:.1f}" x2="{x:.1f}" y1="{_TOP}" y2="{f.bottom}" '
             f'stroke="{vline.color}" stroke-width="1" stroke-opacity="0.7"{dash}/>'
         )
-    for line in plot.lines:
-        steps = np.asarray(line.steps, np.float64)
-        values = np.asarray(line.values, np.float64)
-        for part in _runs(np.isfinite(steps) & np.isfinite(values)):
-            x, y = _thin(px(steps[part]), py(values[part]), inner_w)
-            if len(x) == 1:
-                out.append(f'<circle cx="{x[0]:.1f}" cy="{y[0]:.1f}" r="2.5" fill="{line.color}"/>')
-            else:
-                out.append(
-                    f'<polyline points="{_points(x, y)}" fill="none" stroke="{line.color}" '
-                    f'stroke-width="{line.width}" stroke-linejoin="round"/>'
-                )
-    for mark in plot.marks:
-        x = float(px(mark.step))
+    return out
+
+
+def _line(f: _Frame, line: Line) -> list[str]:
+    steps = np.asarray(line.steps, np.float64)
+    values = np.asarray(line.values, np.float64)
+    out = []
+    for part in _runs(np.isfinite(steps) & np.isfinite(values)):
+        xs, ys = _thin(f.px(steps[part]), f.py(values[part]), f.inner_w)
+        if len(xs) == 1:
+            out.append(f'<circle cx="{xs[0]:.1f}" cy="{ys[0]:.1f}" r="2.5" fill="{line.color}"/>')
+        else:
+            out.append(
+                f'<polyline points="{_points(xs, ys)}" fill="none" stroke="{line.color}" '
+                f'stroke-width="{line.width}" stroke-linejoin="round"/>'
+            )
+    return out
+
+
+def _mark(f: _Frame, mark: Mark) -> list[str]:
+    x = float(f.px(mark.step))
+    out = [
+        f'<line class="mark" x1="{x:.1f}" x2="{x:.1f}" y1="{_TOP}" y2="{f.bottom}" '
+        f'stroke="{mark.color}" stroke-width="1" stroke-dasharray="2 3"/>'
+    ]
+    if mark.value is not None:
+        y = float(f.py(mark.value))
         out.append(
-            f'<line class="mark" x1="{x:.1f}" x2="{x:.1f}" y1="{_TOP}" y2="{bottom}" '
-            f'stroke="{mark.color}" stroke-width="1" stroke-dasharray="2 3"/>'
+            f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{mark.color}" '
+            f'stroke="#fff" stroke-width="1.5"/>'
         )
-        if mark.value is not None:
-            y = float(py(mark.value))
-            out.append(
-                f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{mark.color}" '
-                f'stroke="#fff" stroke-width="1.5"/>'
-            )
-        if mark.label:
-            anchor = "end" if x > _LEFT + inner_w * 0.7 else "start"
-            dx = -7 if anchor == "end" else 7
-            out.append(
-                f'<text class="mark-label" x="{x + dx:.1f}" y="{_TOP + 14}" '
-                f'text-anchor="{anchor}" fill="{mark.color}">{_text(mark.label)}</text>'
-            )
+    if mark.label:
+        anchor = "end" if x > _LEFT + f.inner_w * 0.7 else "start"
+        dx = -7 if anchor == "end" else 7
+        out.append(
+            f'<text class="mark-label" x="{x + dx:.1f}" y="{_TOP + 14}" '
+            f'text-anchor="{anchor}" fill="{mark.color}">{_text(mark.label)}</text>'
+        )
+    return out
+
+
+def svg(plot: Plot, width: int = WIDTH, height: int = HEIGHT) -> str:
+    """``plot`` as an ``<svg class="plot">`` element: axes, then bands, threshold and step
+    lines, curves and marks, each drawn over the ones before."""
+    f = _frame(plot, width, height)
+    out = [
+        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{_text(plot.title)}</title>',
+        *_axes(f),
+    ]
+    for band in plot.bands:
+        out += _band(f, band)
+    out += _rules(f, plot)
+    for line in plot.lines:
+        out += _line(f, line)
+    for mark in plot.marks:
+        out += _mark(f, mark)
     out.append("</svg>")
     return "".join(out)
