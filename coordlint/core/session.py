@@ -12,6 +12,7 @@ from coordlint.core import engine
 from coordlint.core.baseline import BaselineFilter
 from coordlint.core.config import FAIL_LEVELS, Settings, load_settings, parse_timeout
 from coordlint.core.plugins import Plugins, load_plugins
+from coordlint.core.suggest import did_you_mean
 from coordlint.errors import ConfigError
 from coordlint.execution.naming import project_root
 from coordlint.execution.plan import Targets
@@ -84,6 +85,7 @@ class Session:
             if selection.fail_on not in FAIL_LEVELS:
                 raise ConfigError(
                     f"fail-on {selection.fail_on!r} is not one of {', '.join(FAIL_LEVELS)}"
+                    f"{did_you_mean(selection.fail_on, FAIL_LEVELS)}"
                 )
             fail_on = selection.fail_on
             settings.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
