@@ -43,9 +43,11 @@ def test_one_check_writes_the_terminal_format_and_every_report(tmp_path, loads, 
     assert sorted(loads.values()) == [1, 1, 1] and len(loads) == 3
     annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
     assert len(annotations) == 8
-    suite = ET.parse(tmp_path / "coordlint.xml").getroot()
-    failures_or_cases = [c.get("name") for c in suite.iter("testcase")]
-    assert len(failures_or_cases) == 3 * 16  # every (run, rule) pair, as with -f junit
+    junit = (tmp_path / "coordlint.xml").read_text(encoding="utf-8")
+    cases = [c.get("name") for c in ET.fromstring(junit).iter("testcase")]
+    alone = CliRunner().invoke(cli, ["check", "--isolated", "--no-cache", *EXAMPLES, "-f", "junit"])
+    assert cases == [c.get("name") for c in ET.fromstring(alone.stdout).iter("testcase")]
+    assert len(cases) == len(set(cases)) > 3 * 10  # every (run, rule) pair, as -f junit writes
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "soft-ce-rebound" in html
     assert "\x1b[" not in html  # files are never coloured
