@@ -60,7 +60,7 @@ def load_run(
     layers = [config.values]
     for part in spec.parts:
         read = _read_part(part)
-        files += read.files + read.config_files
+        files += [f for f in dict.fromkeys(read.files + read.config_files) if f not in files]
         problems += read.problems
         layers.append(RunConfig(read.config, read.config_files))
         missing = {t: cols for t, cols in read.writes.items() if t not in writes}

@@ -13,7 +13,6 @@ is counted with the :mod:`csv` module instead, line by line.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import re
 from collections.abc import Callable, Collection
@@ -180,7 +179,7 @@ def parse_delimited(
         lines = offsets = np.full(len(frame), -1, dtype=np.int64)
     written = None
     if _NAN_TEXT.search(data) is not None:
-        written = functools.partial(_written, data, options)
+        written = _Written(data, options)
     return Parsed(file, frame, lines, offsets, problems.done(), written)
 
 
@@ -222,10 +221,19 @@ def numeric(
     return values, present & ~bad
 
 
-def _written(data: bytes, options: dict[str, Any], column: str) -> np.ndarray:
-    """Which rows hold a cell in ``column`` (the file spells NaN out, so NaN is a value)."""
-    import pandas as pd
+class _Written:
+    """Which rows hold a cell in a column, for a file that spells NaN out (so NaN is a value):
+    the file read again as text, once, when first asked (no ``usecols``: pandas refuses it
+    when ``names`` outnumber a line's fields)."""
 
-    options = {**options, "usecols": [column], "dtype": str, "na_values": [""]}
-    cells = pd.read_csv(io.BytesIO(data), **options)[column]
-    return ~cells.isna().to_numpy()
+    def __init__(self, data: bytes, options: dict[str, Any]) -> None:
+        self.data, self.options = data, {**options, "dtype": str, "na_values": [""]}
+        self._held: dict[str, np.ndarray] | None = None
+
+    def __call__(self, column: str) -> np.ndarray:
+        if self._held is None:
+            import pandas as pd
+
+            text = pd.read_csv(io.BytesIO(self.data), **self.options)
+            self._held = {str(c): ~text[c].isna().to_numpy() for c in text.columns}
+        return self._held[column]

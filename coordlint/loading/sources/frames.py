@@ -104,7 +104,7 @@ def _steps(parsed: Parsed, column: str, problems: LineProblems) -> tuple[np.ndar
         whole = present & np.isfinite(values) & (np.floor(values) == values)
     whole &= np.abs(np.where(whole, values, 0.0)) < 2.0**62
     for i in np.flatnonzero(~whole):
-        what = "has no step" if np.isnan(values[i]) else f"has step {values[i]!r}"
+        what = "has no step" if np.isnan(values[i]) else f"has step {float(values[i])!r}"
         problems.add("bad-line", int(parsed.lines[i]), int(parsed.offsets[i]), what)
     return np.where(whole, values, 0).astype(np.int64), whole
 

@@ -138,7 +138,11 @@ def _line_by_line(
             rows.append(json.loads(raw[i]))
         except (ValueError, UnicodeDecodeError):
             last = i == len(raw) - 1 and not ends_with_newline
-            kind, what = ("truncated", "is incomplete") if last else ("bad-line", "is not JSON")
+            kind, what = (
+                ("truncated", "is incomplete (a job still writing?)")
+                if last
+                else ("bad-line", "is not JSON")
+            )
             problems.add(kind, i + 1, int(starts[i]), what)
             continue
         kept.append(i)

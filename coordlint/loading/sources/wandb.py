@@ -262,11 +262,14 @@ def history_parsed(file: str, history: list[dict[str, Any]]) -> Parsed:
     held: dict[str, np.ndarray] = {}
     for column in frame.columns:
         cells = frame[column]
-        if cells.dtype == object:
+        if not pd.api.types.is_numeric_dtype(cells.dtype):  # strings, or mixed
             special = cells.isin(list(_SPECIAL))
             if special.any():
                 held[column] = cells.notna().to_numpy()
-                frame[column] = cells.where(~special, cells.map(_SPECIAL.get))
+                floats = cells.astype(object).where(~special, cells.map(_SPECIAL.get))
+                if floats.dropna().map(_is_number).all():
+                    floats = floats.astype(np.float64)
+                frame[column] = floats
     written = None
     if held:
         written = _Held(held, frame)
