@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,7 +38,6 @@ __all__ = [
 MAX_LINE_PROBLEMS = 10
 #: The spellings of NaN a writer puts in a cell (Python's ``str(nan)``, numpy's, C's).
 NAN_SPELLINGS = ("nan", "NaN", "-nan", "-NaN", "NAN")
-_NAN_TEXT = re.compile(rb"(?i)nan")
 
 
 @dataclass
@@ -106,8 +104,8 @@ def _field_counts(data: bytes, starts: np.ndarray, ends: np.ndarray, sep: str) -
     """How many fields each line has (a blank line: 0)."""
     if '"' in sep or b'"' not in data:
         raw = np.frombuffer(data, dtype=np.uint8)
-        seps = np.concatenate(([0], np.cumsum(raw == ord(sep), dtype=np.int64)))
-        counts = seps[ends] - seps[starts] + 1
+        seps = np.flatnonzero(raw == ord(sep))
+        counts = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
     else:  # quoted cells may hold the delimiter: let the csv module count
         text = data.decode("utf-8", errors="replace").split("\n")
         counts = np.array(
@@ -159,6 +157,8 @@ def parse_delimited(
             what = f"has {counts[i]} fields, not {' or '.join(map(str, allowed))}"
             problems.add("bad-line", int(numbers[i]), int(starts[i]), what)
     good = body & ~wrong
+    if names is not None and good.any():  # columns no line fills are left out
+        names = names[: max(int(counts[good].max()), 1)]
     options: dict[str, Any] = {
         "sep": sep,
         "header": 0 if names is None else None,
@@ -167,7 +167,6 @@ def parse_delimited(
         "skip_blank_lines": True,
         "keep_default_na": False,
         "na_values": ["", *NAN_SPELLINGS],
-        "low_memory": False,
     }
     try:
         frame = pd.read_csv(io.BytesIO(data), **options)
@@ -178,9 +177,17 @@ def parse_delimited(
     if len(frame) != len(lines):  # quoted newlines: rows and lines no longer line up
         lines = offsets = np.full(len(frame), -1, dtype=np.int64)
     written = None
-    if _NAN_TEXT.search(data) is not None:
+    if _spells_nan(data, int(ends[nonblank[0]]) if names is None else 0):
         written = _Written(data, options)
     return Parsed(file, frame, lines, offsets, problems.done(), written)
+
+
+def _spells_nan(data: bytes, start: int) -> bool:
+    """Whether a NaN is spelled out in ``data`` after ``start`` (the header): numbers hold no
+    ``a``, so two memchr-fast byte scans usually settle it before any substring search."""
+    if data.find(b"a", start) < 0 and data.find(b"A", start) < 0:
+        return False
+    return any(data.find(spelling, start) >= 0 for spelling in (b"nan", b"NaN", b"NAN"))
 
 
 def _empty(file: str, problems: list[Problem]) -> Parsed:

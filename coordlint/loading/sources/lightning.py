@@ -73,7 +73,7 @@ def _read_metrics(path: Path, out: SourceRead) -> None:
     except OSError as exc:
         out.problems.append(Problem(name, "unreadable", f"cannot read: {exc.strerror}"))
         return
-    if not data.strip():
+    if not data or data.isspace():
         out.problems.append(Problem(name, "empty", "empty file: no metric rows"))
         return
     parsed = parse_delimited(data, name)

@@ -132,10 +132,10 @@ def _read_metric(path: Path, tag: str, out: SourceRead) -> None:
     except OSError as exc:
         out.problems.append(Problem(name, "unreadable", f"cannot read: {exc.strerror}"))
         return
-    if not data.strip():
+    if not data or data.isspace():
         out.problems.append(Problem(name, "empty", "empty file: no metric values"))
         return
-    first = data.lstrip().split(b"\n", 1)[0].split()
+    first = data[:4096].lstrip().split(b"\n", 1)[0].split()
     legacy = len(first) == 2  # MLflow before 1.0: "<timestamp> <value>"
     names = ["timestamp", "value"] if legacy else [*_FIELDS, "dataset_name", "dataset_digest"]
     parsed = parse_delimited(data, name, sep=" ", names=names, widths=() if legacy else (3,))

@@ -51,7 +51,7 @@ class _Table(Source):
             except OSError as exc:
                 out.problems.append(Problem(name, "unreadable", f"cannot read: {exc.strerror}"))
                 continue
-            if not data.strip():
+            if not data or data.isspace():
                 out.problems.append(Problem(name, "empty", "empty file: no rows"))
                 continue
             parsed = self.parse(data, path)
