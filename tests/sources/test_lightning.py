@@ -118,3 +118,14 @@ def test_a_csv_that_is_not_a_run_is_named_as_such(tmp_path):
     path.write_text("x")
     with pytest.raises(InputError, match="nor a file another source reads"):
         load_path(path, targets=Targets(root=tmp_path))
+
+
+def test_tag_aliases_apply_on_top_of_the_mapping(tmp_path):
+    import coordlint
+
+    calls = [(9, {"train_loss_step": 2.5}), (19, {"train_loss_step": 2.0, "train_loss_epoch": 2.2})]
+    directory = lightning_run(tmp_path / "version_0", calls, None)
+    (run,) = coordlint.load(directory, tag_aliases={"train/loss": ["train/loss_step"]})
+    assert run.tags == ["train/loss_epoch", "train/loss_step"]
+    assert run.logged_as("train/loss") == "train/loss_step"
+    assert run.series("train/loss").to_dict() == {9: 2.5, 19: 2.0}

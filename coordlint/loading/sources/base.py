@@ -28,7 +28,8 @@ __all__ = ["Found", "Source", "SourceRead"]
 
 @dataclass(frozen=True)
 class Found:
-    """One run a source found: where it is and the files its :meth:`Source.read` reads.
+    """One run a source found: where it is and the files its :meth:`Source.read` starts from
+    (it may read more: an MLflow run's ``metrics/`` below its ``meta.yaml``).
 
     ``path`` names the run (run names are made from it): the run's directory, or the file
     itself when one file is one run (a table). The directory a source recognises owns
