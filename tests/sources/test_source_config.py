@@ -44,5 +44,5 @@ def test_bad_sources(tmp_path, text, message):
 
 
 def test_unknown_key_lists_sources(tmp_path):
-    with pytest.raises(ConfigError, match=r"known keys: .*checkpoints, sources"):
+    with pytest.raises(ConfigError, match=r"known keys: .*checkpoints, .*sources\)"):
         settings(tmp_path, "source: [a]\n")
