@@ -8,7 +8,7 @@ plugin fails loudly instead of being silently ignored.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -86,4 +86,21 @@ def coordlint_formatters() -> Mapping[str, Callable[[Report], str]]:  # type: ig
     A format function receives the finished :class:`coordlint.report.Report` and returns the
     whole report as a string; it must not print. The name becomes a choice of
     ``--output-format``. Names must be unique across plugins.
+    """
+
+
+@hookspec
+def coordlint_sources() -> Sequence[Any]:  # type: ignore[empty-body]
+    """Return the log stores this plugin reads, as ``coordlint.loading.sources.Source``
+    instances (a subclass with a ``name``, ``read()``, and ``recognise()`` for a directory
+    layout and/or ``claim()`` for a file kind; see README "Other sources").
+
+    Discovery asks the built-in sources first (MLflow, Lightning, W&B, CSV and JSON-lines
+    tables), then each plugin's, in plugin order. Names must be unique across plugins.
+
+    Example::
+
+        @coordlint.hookimpl
+        def coordlint_sources():
+            return [OurTrackerSource()]
     """

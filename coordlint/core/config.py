@@ -39,6 +39,7 @@ CONFIG_KEYS = (
     "plugins",
     "checkpoints",
     "rule-timeout",
+    "sources",
 )
 
 
@@ -75,6 +76,8 @@ class Settings:
     checkpoints: list[CheckpointEntry] = field(default_factory=list)
     #: Seconds one rule call may run before it is stopped as a CL900 (0: no limit).
     rule_timeout: float = DEFAULT_TIMEOUT
+    #: ``sources:`` globs (absolute): the files discovery reads as runs (CSV/JSONL tables).
+    sources: list[str] = field(default_factory=list)
     path: Path | None = None
     lines: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
 
@@ -253,6 +256,28 @@ def _checkpoint_entry(settings: Settings, entry: Any, index: int) -> CheckpointE
     return CheckpointEntry(str(base / entry["path"]), base / entry["logs"], step)
 
 
+def _source_globs(settings: Settings, value: Any) -> list[str]:
+    """``sources: [GLOB, ...]``: files to read as runs, relative to the config's directory."""
+    if isinstance(value, str):
+        value = [value]
+    where = settings.where("sources")
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: must be a list of globs, got {type(value).__name__} {value!r}")
+    base = settings.path.parent.absolute() if settings.path is not None else Path.cwd()
+    globs = []
+    for index, pattern in enumerate(value):
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise ConfigError(f"{where}: entry {index} must be a non-empty glob, got {pattern!r}")
+        pattern = pattern.strip()
+        if pattern.endswith("/"):
+            raise ConfigError(
+                f"{where}: entry {index} ({pattern!r}) names a directory; a source glob names "
+                "files (e.g. 'exports/**/*.csv')"
+            )
+        globs.append((base / pattern).as_posix())
+    return globs
+
+
 def _plugin_spec(settings: Settings, spec: str) -> str:
     """A plugin file named in config is relative to the config file, not the current directory."""
     if settings.path is not None and spec.endswith(".py") and not Path(spec).is_absolute():
@@ -300,6 +325,8 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
         elif key == "checkpoints":
             entries = _expect(s, value, list, key)
             s.checkpoints = [_checkpoint_entry(s, e, i) for i, e in enumerate(entries)]
+        elif key == "sources":
+            s.sources = _source_globs(s, value)
         else:
             hint = did_you_mean(key, CONFIG_KEYS)
             known = ", ".join(CONFIG_KEYS)

@@ -98,10 +98,13 @@ class Session:
         """What RUN arguments name in this invocation: runs are named relative to the project
         root (the config file's directory, else the git work tree's root, else the current
         directory); checkpoints are gated with ``logs``/``step`` (``--logs``/``--step``) and
-        the config's ``checkpoints:`` entries."""
+        the config's ``checkpoints:`` entries; the plugins' sources recognise other log stores,
+        and the config's ``sources:`` globs name the files read as tables."""
         settings = self.settings
         root = project_root(settings.path)
-        return Targets(root, logs, step, tuple(settings.checkpoints))
+        sources = tuple(self.plugins.sources)
+        globs = tuple(settings.sources)
+        return Targets(root, logs, step, tuple(settings.checkpoints), sources, globs)
 
     def baseline(self, baseline: BaselineFilter) -> None:
         """Report and fail only on findings ``baseline`` does not hold."""
@@ -136,6 +139,7 @@ def describe_settings(session: Session) -> str:
         f"rule-timeout: {f'{settings.rule_timeout:g} s' if settings.rule_timeout else 'none'}",
         f"enabled rules: {', '.join(enabled) or '-'}",
         f"plugins: {', '.join(loaded.info)}",
+        f"sources: {', '.join(source.name for source in loaded.sources)}",
     ]
     for entry in settings.suppressions:
         lines.append(f"ignored: {entry.code} on runs {entry.runs!r}: {entry.reason}")
@@ -145,6 +149,8 @@ def describe_settings(session: Session) -> str:
         lines.append(f"params: {code} " + ", ".join(f"{k}={v!r}" for k, v in params.items()))
     for tag, aliases in sorted(settings.tag_aliases.items()):
         lines.append(f"tag-alias: {tag} <- {', '.join(aliases)}")
+    for pattern in settings.sources:
+        lines.append(f"source glob: {pattern}")
     for checkpoint in settings.checkpoints:
         step = "" if checkpoint.step is None else f" at step {checkpoint.step}"
         lines.append(f"checkpoints: {checkpoint.path} <- logs {checkpoint.logs}{step}")

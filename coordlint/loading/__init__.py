@@ -4,7 +4,8 @@ One module per job: :mod:`.source` and :mod:`.remote` (where bytes come from: lo
 fsspec URLs), :mod:`.tfrecord` (framing and CRCs), :mod:`.events` (scalar decoding),
 :mod:`.file_loader` (one event file, in windows, with the cache), :mod:`.hf_logs` (ms-swift's
 ``logging.jsonl``, HF's ``trainer_state.json``), :mod:`.run_config` (the run's config files),
-:mod:`.cache` (decoded columns kept between checks) and :mod:`.run_loader` (one run from its
+:mod:`.cache` (decoded columns kept between checks), :mod:`.sources` (MLflow, Lightning, W&B
+and tables: one :class:`~.sources.Source` each) and :mod:`.run_loader` (one run from its
 :class:`~.spec.RunSpec`). Damaged files never raise: their damage becomes problems.
 
 This layer knows nothing of rules, of where runs are found (discovery is the execution layer's)
