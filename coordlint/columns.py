@@ -43,8 +43,8 @@ class Problem:
     """Something a loader could not read, reported by ``CL901 corrupt-log`` instead of raised.
 
     ``kind`` is one of: ``truncated``, ``corrupt``, ``empty``, ``header-only``, ``lfs-pointer``,
-    ``not-tfrecord``, ``unreadable``, ``bad-line``, ``bad-config``, ``summary-only`` (a W&B run
-    read from its summary alone: final values, no curves).
+    ``not-tfrecord``, ``unreadable``, ``bad-tensor``, ``bad-line``, ``bad-config``,
+    ``summary-only`` (a W&B run read from its summary alone: final values, no curves).
     """
 
     file: str

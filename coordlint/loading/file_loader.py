@@ -33,7 +33,12 @@ from coordlint.loading.cache import (
     make_samples,
 )
 from coordlint.loading.cpu import usable_cores
-from coordlint.loading.events import DecodeState, FileScalars, decode_records
+from coordlint.loading.events import (
+    DecodeState,
+    FileScalars,
+    bad_tensor_summary,
+    decode_records,
+)
 from coordlint.loading.tfrecord import ScanState, check_start, corrupt_summary, scan_chunk
 
 __all__ = ["CHUNK_SIZE", "default_decode_thread", "load_file"]
@@ -156,7 +161,11 @@ class _FileLoader:
         self.decode_problems = [dataclasses.replace(p, file=file) for p in entry.decode_problems]
         self.scan_state.corrupt_count = entry.corrupt_count
         self.decode_state = DecodeState(
-            dict(entry.plugins), entry.records, entry.header_records, entry.first_wall_time
+            dict(entry.plugins),
+            entry.records,
+            entry.header_records,
+            entry.first_wall_time,
+            entry.bad_tensors,
         )
         return entry, "hit"
 
@@ -186,6 +195,7 @@ class _FileLoader:
             header_records=snap.header_records,
             first_wall_time=snap.first_wall_time,
             corrupt_count=snap.corrupt_count,
+            bad_tensors=snap.bad_tensors,
             plugins=snap.plugins,
             scan_problems=snap.scan_problems,
             decode_problems=snap.decode_problems,
@@ -220,6 +230,7 @@ class _FileLoader:
             scan_problems=list(self.scan_problems),
             decode_problems=list(self.decode_problems),
             corrupt_count=self.scan_state.corrupt_count,
+            bad_tensors=s.bad_tensors,
         )
 
     def _result_columns(self) -> dict[str, ScalarColumns]:
@@ -272,6 +283,7 @@ class _FileLoader:
             *self.scan_problems,
             *corrupt_summary(self.scan_state, self.file),
             *self.decode_problems,
+            *bad_tensor_summary(self.decode_state, self.file),
         ]
         state = self.decode_state
         result = FileScalars(

@@ -4,7 +4,7 @@ An entry holds what the loader had decided when it stopped: the byte offset it r
 of the last record it is sure of; a truncated final record of a live file is *not* included, so
 it is re-tried next time), the points decoded before that offset per raw tag (step, value, wall
 time), the damage found there, and the decoder's carried state (TF2 tag plugins, header count,
-first wall time, corrupt-record count).
+first wall time, corrupt-record and bad-tensor counts).
 
 Layout (no pickle): a prefix, then one or more *segments*, each the points decoded since the
 previous one::
@@ -53,7 +53,8 @@ __all__ = [
     "sample_blocks",
 ]
 
-FORMAT_VERSION = 3
+#: 4: strict scalar tensors (a malformed one is a problem, not a value) and their count.
+FORMAT_VERSION = 4
 MAGIC = b"CLCACHE\0"
 PREFIX = struct.Struct("<8sII8s")
 SEGMENT = struct.Struct("<IIQ")
@@ -96,6 +97,7 @@ class Snapshot:
     scan_problems: list[Problem]
     decode_problems: list[Problem]
     corrupt_count: int
+    bad_tensors: int
 
 
 @dataclass
@@ -111,6 +113,7 @@ class Entry:
     header_records: int
     first_wall_time: float | None
     corrupt_count: int
+    bad_tensors: int
     plugins: dict[str, str]
     scan_problems: list[Problem]
     decode_problems: list[Problem]
@@ -260,6 +263,7 @@ def _entry_to_json(e: Entry, tags: list[CachedTag]) -> dict:
         "header_records": e.header_records,
         "first_wall_time": e.first_wall_time,
         "corrupt_count": e.corrupt_count,
+        "bad_tensors": e.bad_tensors,
         "plugins": e.plugins,
         "scan_problems": [problem_json(p) for p in e.scan_problems],
         "decode_problems": [problem_json(p) for p in e.decode_problems],
@@ -330,6 +334,7 @@ def _entry_from_json(d: dict) -> tuple[Entry, list[CachedTag]]:
         header_records=_int(d["header_records"]),
         first_wall_time=None if wall is None else float(wall),
         corrupt_count=_int(d["corrupt_count"]),
+        bad_tensors=_int(d["bad_tensors"]),
         plugins=plugins,
         scan_problems=[problem_from(path, p) for p in d["scan_problems"]],
         decode_problems=[problem_from(path, p) for p in d["decode_problems"]],
