@@ -490,8 +490,12 @@ def _decode_fast(
         ok[tens] = kind[tens] > 0
     # Then the Value ends, or its metadata (Value.metadata) runs to its end.
     has_meta = val_end != end
-    meta_len, meta_at, ok4 = _varint2(at, val_end + 1)
-    ok &= ~has_meta | ((at(val_end) == 0x4A) & ok4 & (meta_at + meta_len == end))
+    meta_at = meta_len = np.zeros(n, dtype=np.int64)
+    hm = np.flatnonzero(has_meta & ok)
+    if len(hm):
+        meta_len, meta_at = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        meta_len[hm], meta_at[hm], ok4 = _varint2(at, val_end[hm] + 1)
+        ok[hm] = (at(val_end[hm]) == 0x4A) & ok4 & (meta_at[hm] + meta_len[hm] == end[hm])
 
     good = np.flatnonzero(ok)
     if len(good) == 0:
@@ -512,10 +516,9 @@ def _decode_fast(
         cols["half_bits"] = half_bits
     if len(good) < n:
         cols = {name: col[good] for name, col in cols.items()}
-    u64 = np.ndarray((max(len(buf) - 7, 0),), dtype="<u8", buffer=buf, strides=(1,))
     # Tags: factorised by their bytes; a tag that is not valid UTF-8 goes to protobuf.
     tag_at, tl = cols["tag_at"], cols["tl"]
-    codes, first, same = _blob_codes(u64, tag_at, tl)
+    codes, first, same = _blob_codes(buf, tag_at, tl)
     tags: list[str] = []
     bad_codes = []
     for c, i in enumerate(first.tolist()):
@@ -533,7 +536,7 @@ def _decode_fast(
     with_meta = np.flatnonzero(cols["has_meta"])
     if len(with_meta):
         meta_at, meta_len = cols["meta_at"][with_meta], cols["meta_len"][with_meta]
-        mcodes, mfirst, msame = _blob_codes(u64, meta_at, meta_len)
+        mcodes, mfirst, msame = _blob_codes(buf, meta_at, meta_len)
         names = [_plugin_name(buf, int(meta_at[i]), int(meta_len[i])) for i in mfirst.tolist()]
         plugins = sorted({name for name in names if name is not None})
         number = np.array([-1 if x is None else plugins.index(x) for x in names], dtype=np.int64)
@@ -593,25 +596,30 @@ def _values(
 
 
 def _blob_codes(
-    u64: np.ndarray, pos: np.ndarray, length: np.ndarray
+    buf: np.ndarray, pos: np.ndarray, length: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Number the distinct byte strings ``buf[pos:pos + length]`` by first appearance: each
     one's code, each code's first index, and per string whether its bytes equal those of its
     code's first string (a hash collision cannot merge two strings: those are False).
 
-    Strings are hashed 8 bytes at a time; the last, partial word of a string is read as the 8
-    bytes *ending* with it, so no read goes past the string's end (a record's last field may
-    end 4 bytes before the buffer does)."""
+    Strings are hashed 8 bytes at a time, only as far as each one goes."""
+    u64 = _view(buf, "<u8")
     h = length.astype(np.uint64)
     words: list[tuple[np.ndarray | None, np.ndarray]] = []
     live: np.ndarray | None = None  # the strings longer than k (None: all of them)
     max_len = int(length.max()) if len(length) else 0
+    if max_len <= 16 and (length == max_len).all():
+        # One string repeated (TF2's metadata on every event, one tag): no hashing needed.
+        ks = range(0, max_len, 8)
+        if all((w == w[0]).all() for w in (_word(buf, u64, pos, length, k, None) for k in ks)):
+            zeros = np.zeros(len(pos), dtype=np.int64)
+            return zeros, zeros[:1], np.ones(len(pos), dtype=bool)
     for k in range(0, max_len, 8):
         if k:
             more = length[live] > k if live is not None else length > k
             if live is not None or not more.all():
                 live = np.flatnonzero(more) if live is None else live[more]
-        word = _word(u64, pos, length, k, live)
+        word = _word(buf, u64, pos, length, k, live)
         if live is None:
             h = (h * _HASH_MUL) ^ word
         else:
@@ -621,25 +629,35 @@ def _blob_codes(
     codes, first = _factorize(h)
     rep = first[codes]
     same = length == length[rep]
-    for k, (live, word) in zip(range(0, max_len, 8), words, strict=True):
-        theirs = _word(u64, pos[rep], length[rep], k, live)
+    slot = np.zeros(len(pos), dtype=np.int64)  # where each string's word is in a live subset
+    for live, word in words:
         if live is None:
-            same &= word == theirs
-        else:
-            same[live] &= word == theirs
+            same &= word == word[rep]
+        else:  # a string of the same length as its first one is live as long as it is
+            slot[live] = np.arange(len(live))
+            same[live] &= word == word.take(slot[rep[live]], mode="clip")
     return codes, first, same
 
 
 def _word(
-    u64: np.ndarray, pos: np.ndarray, length: np.ndarray, k: int, live: np.ndarray | None
+    buf: np.ndarray,
+    u64: np.ndarray,
+    pos: np.ndarray,
+    length: np.ndarray,
+    k: int,
+    live: np.ndarray | None,
 ) -> np.ndarray:
-    """Bytes ``k`` to ``k + 8`` of each string (of those ``live``), zero-padded."""
+    """Bytes ``k`` to ``k + 8`` of each string (of those ``live``), zero-padded past its end."""
     if live is not None:
         pos, length = pos[live], length[live]
-    take = np.clip(length - k, 0, 8)
-    shift = (8 * (8 - take)).astype(np.uint64)
-    word = u64[pos + k + take - 8] >> np.minimum(shift, np.uint64(56))
-    return word & _WORD_MASKS[take]
+    at = pos + k
+    take = np.minimum(length - k, 8)
+    last = len(u64) - 1
+    word = u64[np.minimum(at, last)] & _WORD_MASKS[take]
+    for i in np.flatnonzero(at > last).tolist():  # within 8 bytes of the buffer's end
+        a = int(at[i])
+        word[i] = int.from_bytes(bytes(buf[a : a + int(take[i])]), "little")
+    return word
 
 
 def _plugin_name(buf: np.ndarray, at: int, length: int) -> str | None:
