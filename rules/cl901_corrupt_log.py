@@ -2,8 +2,10 @@
 
 ## What it does
 Reports what the loader could not read: a truncated final record (a job still writing), a record
-whose CRC fails, a file that is empty, holds only its header, is a Git LFS pointer, is not a
-TFRecord file at all, or cannot be read; for JSON logs, a line that is not JSON.
+whose CRC fails, a scalar tensor that does not hold exactly one valid value of its dtype (its
+value is skipped: ``bad-tensor``), a file that is empty, holds only its header, is a Git LFS
+pointer, is not a TFRecord file at all, or cannot be read; for JSON logs, a line that is not
+JSON.
 
 A run from which no scalar point could be read at all is an error: each of its log files is
 reported at ``error`` with the reason (its damage, or that it holds no scalar point), so the

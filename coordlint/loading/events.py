@@ -149,17 +149,17 @@ def _tensor_scalar(tensor) -> tuple[float | None, str | None]:
         content = tensor.tensor_content
         width = np.dtype(spec.content).itemsize
         if len(content) != width:
-            return None, f"tensor_content holds {len(content)} bytes, a {spec.name} {width}"
+            return None, f"a {spec.name} is {width} bytes, its tensor_content {len(content)}"
         number = np.frombuffer(content, dtype=spec.content)[0].item()
     elif where != spec.field:
         return None, f"a {spec.name} holds its value in {where}, not {spec.field}"
     else:
         values = getattr(tensor, where)
         if len(values) != 1:
-            return None, f"{where} holds {len(values)} values, a 0-d tensor one"
+            return None, f"a 0-d tensor holds one value, its {where} {len(values)}"
         number = values[0]
     if (spec.lo is not None and number < spec.lo) or (spec.hi is not None and number > spec.hi):
-        return None, f"{where} value {number} is out of range for a {spec.name}"
+        return None, f"{where} holds {number}, out of range for a {spec.name}"
     if spec.field == "half_val":
         return _bits_value(int(number), dtype), None
     return float(number), None
