@@ -93,7 +93,8 @@ class FileScalars:
 class DecodeState:
     """What decoding carries from one chunk of a file to the next."""
 
-    #: Each tag's plugin, from the first value with metadata (TF2 writes it only once).
+    #: Each tag's plugin, from its first value with metadata (TF2 repeats the metadata on every
+    #: event; TF1-style writers write it only once).
     plugins: dict[str, str] = field(default_factory=dict)
     records: int = 0
     header_records: int = 0
@@ -171,7 +172,7 @@ class _SlowPoints:
     def __init__(self, state: DecodeState) -> None:
         self.by_tag: dict[str, tuple[list[int], list[int], list[float], list[float]]] = {}
         self.state = state
-        # A tag's plugin comes from its first value with metadata: shared across a file's chunks.
+        # A tag's plugin comes from its first value with metadata: shared by a file's chunks.
         self.plugins = state.plugins
         #: Record index at which each tag's plugin was set in this chunk.
         self.plugin_set_at: dict[str, int] = {}
@@ -314,11 +315,10 @@ class _FastColumns:
     def plugin_settings(self, known: dict[str, str]) -> list[tuple[int, str, str]]:
         """``(record index, tag, plugin)`` of each tag's first point with metadata, in record
         order, for the tags whose plugin is not ``known`` yet."""
-        with_meta = np.flatnonzero(self.plugin >= 0)
-        if not len(with_meta):
-            return []
         unknown = np.array([tag not in known for tag in self.tags], dtype=bool)
-        with_meta = with_meta[unknown[self.codes[with_meta]]]
+        if not unknown.any():
+            return []
+        with_meta = np.flatnonzero((self.plugin >= 0) & unknown[self.codes])
         if not len(with_meta):
             return []
         _, first = _factorize(self.codes[with_meta])
@@ -387,6 +387,28 @@ def _kind_table() -> np.ndarray:
 _KINDS = _kind_table()
 
 
+def _template_table() -> tuple[np.ndarray, np.ndarray]:
+    """The first 8 bytes of the tensor fields TF2 writers emit (``42 TN 08 DT 12 00 KEY FL``,
+    the value follows), as sorted little-endian words, and the value kind of each."""
+    rows = []
+    for key, dtype, kind in [
+        (0x22, 1, _F32),  # TF2's C++ writer: tensor_content
+        (0x22, 2, _F64),
+        (0x22, _DT_HALF, _F16),
+        (0x22, _DT_BFLOAT16, _BF16),
+        (0x2A, 1, _F32),  # make_tensor_proto: float_val, double_val
+        (0x32, 2, _F64),
+    ]:
+        width = int(_WIDTHS[kind])
+        head = bytes([0x42, 6 + width, 0x08, dtype, 0x12, 0x00, key, width])
+        rows.append((int.from_bytes(head, "little"), kind))
+    rows.sort()
+    return np.array([w for w, _ in rows], dtype=np.uint64), np.array([k for _, k in rows])
+
+
+_TEMPLATES, _TEMPLATE_KINDS = _template_table()
+
+
 def _varint2(at, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode a varint of 1 or 2 bytes at every ``pos``: its value, the position after it, and
     whether it has at most 2 bytes (longer ones go to protobuf)."""
@@ -403,10 +425,31 @@ def _varint2(at, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return value, after, ok
 
 
-def _tensor_layout(at, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _tensor_layout(
+    buf: np.ndarray, at, v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For Value.tensor fields at ``v``: each one's value kind (0: not a one-value 0-d float
     tensor of a layout taken here), where its value starts, where the tensor ends, and the bit
-    pattern of ``half_val`` values (0 for the others)."""
+    pattern of ``half_val`` values (0 for the others).
+
+    TF2 writers' exact layouts are matched as one 8-byte word each; the rest byte by byte."""
+    u64 = _view(buf, "<u8")
+    last = len(u64) - 1
+    head = u64[np.minimum(v, last)]
+    slot = np.minimum(np.searchsorted(_TEMPLATES, head), len(_TEMPLATES) - 1)
+    kind = np.where((_TEMPLATES[slot] == head) & (v <= last), _TEMPLATE_KINDS[slot], 0)
+    kind = kind.astype(np.uint8)
+    val_at = v + 8
+    tend = val_at + _WIDTHS[kind]
+    bits = np.zeros(len(v), dtype=np.uint32)
+    rest = np.flatnonzero(kind == 0)
+    if len(rest):
+        kind[rest], val_at[rest], tend[rest], bits[rest] = _tensor_bytes(at, v[rest])
+    return kind, val_at, tend, bits
+
+
+def _tensor_bytes(at, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_tensor_layout` for any tensor field, a byte at a time (no shape, ``half_val``)."""
     tlen = at(v + 1).astype(np.int64)
     t = v + 2
     tend = t + tlen
@@ -486,16 +529,10 @@ def _decode_fast(
     tens = np.flatnonzero(ok & ~simple)
     if len(tens):
         half_bits = np.zeros(n, dtype=np.uint32)
-        kind[tens], val_at[tens], val_end[tens], half_bits[tens] = _tensor_layout(at, v[tens])
+        kind[tens], val_at[tens], val_end[tens], half_bits[tens] = _tensor_layout(buf, at, v[tens])
         ok[tens] = kind[tens] > 0
     # Then the Value ends, or its metadata (Value.metadata) runs to its end.
-    has_meta = val_end != end
-    meta_at = meta_len = np.zeros(n, dtype=np.int64)
-    hm = np.flatnonzero(has_meta & ok)
-    if len(hm):
-        meta_len, meta_at = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-        meta_len[hm], meta_at[hm], ok4 = _varint2(at, val_end[hm] + 1)
-        ok[hm] = (at(val_end[hm]) == 0x4A) & ok4 & (meta_at[hm] + meta_len[hm] == end[hm])
+    plugin, plugins = _metadata(buf, at, val_end, end, ok)
 
     good = np.flatnonzero(ok)
     if len(good) == 0:
@@ -508,9 +545,7 @@ def _decode_fast(
         "kind": kind,
         "val_at": val_at,
         "simple": simple,
-        "has_meta": has_meta,
-        "meta_at": meta_at,
-        "meta_len": meta_len,
+        "plugin": plugin,
     }
     if half_bits is not None:
         cols["half_bits"] = half_bits
@@ -530,22 +565,10 @@ def _decode_fast(
             bad_codes.append(c)
     if bad_codes:
         same &= ~np.isin(codes, bad_codes)
-    # Metadata: each distinct blob is parsed once by protobuf, for its plugin name.
-    plugin = np.full(len(good), -1, dtype=np.int64)
-    plugins: list[str] = []
-    with_meta = np.flatnonzero(cols["has_meta"])
-    if len(with_meta):
-        meta_at, meta_len = cols["meta_at"][with_meta], cols["meta_len"][with_meta]
-        mcodes, mfirst, msame = _blob_codes(buf, meta_at, meta_len)
-        names = [_plugin_name(buf, int(meta_at[i]), int(meta_len[i])) for i in mfirst.tolist()]
-        plugins = sorted({name for name in names if name is not None})
-        number = np.array([-1 if x is None else plugins.index(x) for x in names], dtype=np.int64)
-        plugin[with_meta] = number[mcodes]
-        same[with_meta] &= msame & (plugin[with_meta] >= 0)  # unparsable: protobuf reports it
     if not same.all():
         keep = np.flatnonzero(same)
         ok[good[~same]] = False
-        good, codes, plugin = good[keep], codes[keep], plugin[keep]
+        good, codes = good[keep], codes[keep]
         cols = {name: col[keep] for name, col in cols.items()}
     walls = _view(buf, "<f8")[cols["data"] + 1]
     values = _values(buf, cols["kind"], cols["val_at"], cols.get("half_bits"))
@@ -559,10 +582,62 @@ def _decode_fast(
         first_index=int(good[0]) if len(good) else None,
         first_wall=float(walls[0]) if len(good) else None,
         tensor=~cols["simple"],
-        plugin=plugin,
+        plugin=cols["plugin"],
         plugins=plugins,
     )
     return fast, np.flatnonzero(~ok)
+
+
+def _metadata(
+    buf: np.ndarray, at, val_end: np.ndarray, end: np.ndarray, ok: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """Each record's metadata plugin: an index into the returned names, or -1 where the Value
+    ends at ``val_end`` (no metadata). A record whose bytes from ``val_end`` on are not one
+    Value.metadata field that protobuf parses is taken off ``ok`` (in place).
+
+    Each distinct metadata blob is parsed once. The first record's metadata field (TF2 writes
+    the same one on every event) is matched as two 8-byte words; the others are hashed."""
+    plugin = np.full(len(end), -1, dtype=np.int64)
+    plugins: list[str] = []
+    hm = np.flatnonzero(ok & (val_end != end))
+    if not len(hm):
+        return plugin, plugins
+    u64 = _view(buf, "<u8")
+    last = len(u64) - 1
+    first_at, first_end = int(val_end[hm[0]]), int(end[hm[0]])
+    size = first_end - first_at
+    name = _plugin_name(buf, first_at + 2, size - 2) if 8 <= size <= 16 else None
+    if name is not None and buf[first_at] == 0x4A and buf[first_at + 1] == size - 2:
+        at0, at1 = val_end[hm], end[hm] - 8
+        match = (end[hm] - at0 == size) & (u64[np.minimum(at0, last)] == u64[first_at])
+        match &= u64[np.minimum(at1, last)] == u64[first_end - 8]
+        plugins.append(name)
+        plugin[hm[match]] = 0
+        hm = hm[~match]
+        if not len(hm):
+            return plugin, plugins
+    # Any other metadata: its length varint, then one protobuf parse per distinct blob.
+    meta_len, meta_at, fine = _varint2(at, val_end[hm] + 1)
+    fine &= (at(val_end[hm]) == 0x4A) & (meta_at + meta_len == end[hm])
+    ok[hm[~fine]] = False
+    hm, meta_at, meta_len = hm[fine], meta_at[fine], meta_len[fine]
+    if not len(hm):
+        return plugin, plugins
+    codes, first, same = _blob_codes(buf, meta_at, meta_len)
+    names = [_plugin_name(buf, int(meta_at[i]), int(meta_len[i])) for i in first.tolist()]
+    number = np.array([-1 if x is None else _index(plugins, x) for x in names], dtype=np.int64)[
+        codes
+    ]
+    ok[hm] = same & (number >= 0)  # unparsable: protobuf reports it
+    plugin[hm] = number
+    return plugin, plugins
+
+
+def _index(names: list[str], name: str) -> int:
+    """``name``'s index in ``names``, appended if new."""
+    if name not in names:
+        names.append(name)
+    return names.index(name)
 
 
 def _view(buf: np.ndarray, dtype: str) -> np.ndarray:
