@@ -19,8 +19,9 @@ For each size and each encoding of :data:`bench_load.ENCODINGS` it writes one ev
 Then it times, all cold and verifying every CRC, the repeats of each measurement interleaved
 over the encodings (this shared machine drifts), and reports medians with their spread:
 
-* ``coordlint check RUN -f json --no-cache`` (``--repeat`` times per file), with the peak RSS
-  of the process (``ru_maxrss``) above that of a process that only imports coordlint's CLI,
+* ``coordlint check RUN -f json --no-cache`` (``--repeat`` times per file): wall time, CPU time
+  (user + system: less sensitive to other processes on a shared machine) and the peak RSS of
+  the process (``ru_maxrss``) above that of a process that only imports coordlint's CLI,
   loaders and rules;
 * TensorBoard's Rust data server (``--rust-repeat``): start to every point read back over gRPC
   with ``--checksum`` (:func:`bench_scale.rust_server_time`);
@@ -45,6 +46,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_load import ENCODINGS, write_event_run
 from bench_scale import _BASELINE, PY, measure, rust_server_time
+
+_WRAPPER = """
+import resource, subprocess, sys, time
+t = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+elapsed = time.perf_counter() - t
+if done.returncode not in (0, 1):
+    sys.stderr.write(done.stderr.decode()[-2000:]); sys.exit(3)
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(elapsed, use.ru_utime + use.ru_stime, use.ru_maxrss)
+"""
+
+
+def check_once(run: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one cold check."""
+    cmd = [PY, "-m", "coordlint", "check", str(run), "-f", "json", "--no-cache"]
+    done = subprocess.run([PY, "-c", _WRAPPER, *cmd], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{cmd[:6]} failed: {done.stderr[-1500:]}")
+    wall, cpu, rss_kb = done.stdout.split()
+    return float(wall), float(cpu), int(rss_kb) / 1024
+
 
 _TBPARSE = """
 import sys, tbparse
@@ -107,14 +130,15 @@ def main() -> None:
         runs = {e: run_dir(root, n, e, args.tags) for e in args.encodings}
         last_step = math.ceil(n / args.tags) - 1
         ours: dict[str, list[float]] = {e: [] for e in runs}
+        cpu: dict[str, list[float]] = {e: [] for e in runs}
         rss: dict[str, list[float]] = {e: [] for e in runs}
         rust: dict[str, list[float]] = {e: [] for e in runs}
         tbp: dict[str, list[float]] = {e: [] for e in runs}
         for _ in range(args.repeat):
             for e, run in runs.items():
-                check = [PY, "-m", "coordlint", "check", str(run), "-f", "json", "--no-cache"]
-                t, r = measure(check)
+                t, c, r = check_once(run)
                 ours[e].append(t)
+                cpu[e].append(c)
                 rss[e].append(r - base_rss)
         for _ in range(0 if args.skip_rust else args.rust_repeat):
             for e, run in runs.items():
@@ -130,17 +154,21 @@ def main() -> None:
             tbp = {e: [tbparse_per_point[e] * n] for e in runs if e in tbparse_per_point}
             tbp_note = "extrapolated linearly"
         torch = statistics.median(ours["torch"]) if "torch" in ours else None
+        torch_cpu = statistics.median(cpu["torch"]) if "torch" in cpu else None
         lines.append(f"\n{n:,} scalars, {args.tags} tags, cold (--no-cache), median (min-max)")
         lines.append(
-            "| encoding | file MB | coordlint check s | / torch | peak RSS MB above imports"
+            "| encoding | file MB | coordlint check s | / torch | CPU s | / torch"
+            " | peak RSS MB above imports"
             " | Rust data server s | Rust / coordlint"
             f" | tbparse s ({tbp_note}) | tbparse / coordlint |"
         )
-        lines.append("|---|---|---|---|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for e, run in runs.items():
             (event_file,) = run.glob("*tfevents*")
             med = statistics.median(ours[e])
             rel = f"{med / torch:.2f}x" if torch else "-"
+            med_cpu = statistics.median(cpu[e])
+            rel_cpu = f"{med_cpu / torch_cpu:.2f}x" if torch_cpu else "-"
             mem = statistics.median(rss[e])
             rust_s = spread(rust[e]) if rust[e] else "-"
             rust_r = f"{statistics.median(rust[e]) / med:.1f}x" if rust[e] else "-"
@@ -148,6 +176,7 @@ def main() -> None:
             tbp_r = f"{statistics.median(tbp[e]) / med:.0f}x" if tbp.get(e) else "-"
             lines.append(
                 f"| {e} | {event_file.stat().st_size / 1e6:.0f} | {spread(ours[e])} | {rel}"
+                f" | {spread(cpu[e])} | {rel_cpu}"
                 f" | {mem:.0f} ({mem / (n * 16 / 1e6):.2f}x"
                 f" the step+value columns) | {rust_s} | {rust_r} | {tbp_s} | {tbp_r} |"
             )
