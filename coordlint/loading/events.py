@@ -660,7 +660,11 @@ def _values(
         elif k == _F64:
             raw = _view(buf, "<f8")[pos]
         else:
-            bits = _view(buf, "<u2")[pos] if k in (_F16, _BF16) else half_bits[idx]
+            if k in (_F16, _BF16):
+                bits = _view(buf, "<u2")[pos]
+            else:
+                assert half_bits is not None  # set wherever tensors were read
+                bits = half_bits[idx]
             if k in (_F16, _F16_VARINT):
                 raw = bits.astype(np.uint16).view(np.float16)
             else:
