@@ -33,12 +33,7 @@ from coordlint.loading.cache import (
     make_samples,
 )
 from coordlint.loading.cpu import usable_cores
-from coordlint.loading.events import (
-    DecodeState,
-    FileScalars,
-    bad_tensor_summary,
-    decode_records,
-)
+from coordlint.loading.events import DecodeState, FileScalars, bad_tensor_summary, decode_records
 from coordlint.loading.tfrecord import ScanState, check_start, corrupt_summary, scan_chunk
 
 __all__ = ["CHUNK_SIZE", "default_decode_thread", "load_file"]

@@ -23,7 +23,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_
 
 from coordlint.loading import load_file
 from coordlint.loading.cache import Cache
-from coordlint.loading.events import _decode_fast
+from coordlint.loading.fast_decode import decode_fast
 from coordlint.loading.tfrecord import scan_records
 
 WHOLE = 1 << 30
@@ -61,7 +61,7 @@ def _slow_records(path) -> int:
     """How many of the file's records the column-wise decoder leaves to protobuf."""
     buf = np.fromfile(path, dtype=np.uint8)
     recs = scan_records(buf, str(path))
-    _, slow = _decode_fast(buf, recs.starts + 12, recs.lengths)
+    _, slow = decode_fast(buf, recs.starts + 12, recs.lengths)
     return len(slow)
 
 
