@@ -104,3 +104,23 @@ def coordlint_sources() -> Sequence[Any]:  # type: ignore[empty-body]
         def coordlint_sources():
             return [OurTrackerSource()]
     """
+
+
+@hookspec
+def coordlint_reference_config() -> Mapping[str, Sequence[str]]:  # type: ignore[empty-body]
+    """Return the config keys a reference run keeps, as ``{key: paths}``: the key a rule reads
+    from ``reference.config``, and the dotted paths of a run's config that may hold it,
+    preferred first.
+
+    ``coordlint reference build`` (and ``check --reference RUN``) keep only these keys of a
+    reference run's config, so a reference file holds the settings rules compare and nothing
+    else of the run's config (no paths, no tokens). The built-in pack keeps the coord loss
+    settings CL502 compares (temperature, target sigma and truncation, loss weights). Keys
+    must be unique across plugins.
+
+    Example::
+
+        @coordlint.hookimpl
+        def coordlint_reference_config():
+            return {"lr": ["training.learning_rate", "learning_rate"]}
+    """

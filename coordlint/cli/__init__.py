@@ -18,6 +18,7 @@ import coordlint
 from coordlint.cli import allocator
 from coordlint.cli.check_command import check
 from coordlint.cli.options import CliState
+from coordlint.cli.reference_commands import reference_group
 from coordlint.cli.rules_commands import explain, plugins_command, rules_command
 from coordlint.cli.summary_command import summary_command
 from coordlint.cli.watch_command import clean_command, watch_command
@@ -109,6 +110,7 @@ for _command in (
     summary_command,
     watch_command,
     clean_command,
+    reference_group,
 ):
     cli.add_command(_command)
 

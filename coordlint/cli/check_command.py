@@ -15,6 +15,7 @@ from coordlint.cli.options import (
     gate_options,
     load_options,
     open_session,
+    reference_option,
     selection_options,
     setup_options,
 )
@@ -105,6 +106,10 @@ def want_color(choice: str) -> bool:
     is_flag=True,
     help="Text output lists only findings at or above the fail level, and the summary.",
 )
+@reference_option(
+    "Compare every RUN with this reference file (from `coordlint reference build`) or "
+    "reference run (repeatable; default: the config's reference: entries). Enables CL601-CL604."
+)
 @gate_options
 @load_options()
 @setup_options
@@ -123,6 +128,7 @@ def check(
     show_settings: bool,
     verbose: bool,
     quiet: bool,
+    references: tuple[str, ...],
     gating: Gating,
     selection: Selection,
     load: LoadOptions,
@@ -148,6 +154,7 @@ def check(
     baseline_filter = BaselineFilter(read_baseline(baseline)) if baseline else None
     if baseline_filter is not None:
         session.baseline(baseline_filter)
+    session.use_references(references or None, load)
     # Rules run on each run as it arrives, while worker processes (--jobs) load the next ones.
     targets = session.targets(gating.logs, gating.step)
     arriving = iter_runs(runs, load, label="checking runs", targets=targets)

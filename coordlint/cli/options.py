@@ -32,6 +32,7 @@ __all__ = [
     "gate_options",
     "load_options",
     "open_session",
+    "reference_option",
     "selection_options",
     "setup_options",
     "usable_cache_dir",
@@ -207,6 +208,17 @@ def gate_options(func: F) -> F:
         ),
     ]
     return _group(options, Gating, "gating", ["logs", "step"])(func)
+
+
+def reference_option(help_text: str) -> Callable[[F], F]:
+    """``--reference FILE_OR_RUN`` (repeatable) → ``references`` (a tuple of arguments)."""
+    return click.option(
+        "--reference",
+        "references",
+        multiple=True,
+        metavar="FILE_OR_RUN",
+        help=help_text,
+    )
 
 
 def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:

@@ -40,6 +40,7 @@ CONFIG_KEYS = (
     "checkpoints",
     "rule-timeout",
     "sources",
+    "reference",
 )
 
 
@@ -78,6 +79,8 @@ class Settings:
     rule_timeout: float = DEFAULT_TIMEOUT
     #: ``sources:`` globs (absolute): the files discovery reads as runs (CSV/JSONL tables).
     sources: list[str] = field(default_factory=list)
+    #: ``reference:`` entries: reference files or runs to compare every run with.
+    references: list[str] = field(default_factory=list)
     path: Path | None = None
     lines: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
 
@@ -278,6 +281,19 @@ def _source_globs(settings: Settings, value: Any) -> list[str]:
     return globs
 
 
+def _references(settings: Settings, value: Any, key: str) -> list[str]:
+    """``reference: FILE_OR_RUN`` or a list of them; a local path is relative to the config."""
+    items = [value] if isinstance(value, str) else _expect(settings, value, list, key)
+    base = settings.path.parent if settings.path is not None else None
+    out = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{settings.where(key)}: each entry must be a file or run path")
+        local = "://" not in item and not Path(item).is_absolute()
+        out.append(str(base / item) if base is not None and local else item)
+    return out
+
+
 def _plugin_spec(settings: Settings, spec: str) -> str:
     """A plugin file named in config is relative to the config file, not the current directory."""
     if settings.path is not None and spec.endswith(".py") and not Path(spec).is_absolute():
@@ -327,6 +343,8 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
             s.checkpoints = [_checkpoint_entry(s, e, i) for i, e in enumerate(entries)]
         elif key == "sources":
             s.sources = _source_globs(s, value)
+        elif key == "reference":
+            s.references = _references(s, value, key)
         else:
             hint = did_you_mean(key, CONFIG_KEYS)
             known = ", ".join(CONFIG_KEYS)

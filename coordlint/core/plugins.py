@@ -68,6 +68,8 @@ class Plugins:
     config_keys: dict[str, type] = field(default_factory=dict)
     #: The log stores discovery recognises besides event files and training output dirs.
     sources: list[Source] = field(default_factory=list)
+    #: The config keys a reference run keeps: key -> the config paths that may hold it.
+    reference_config: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def load_plugins(
@@ -115,6 +117,7 @@ def load_plugins(
         summary_better=better,
         config_keys=_collect_config_keys(pm),
         sources=_collect_sources(pm),
+        reference_config=_collect_reference_config(pm),
     )
 
 
@@ -341,3 +344,26 @@ def _collect_sources(pm: pluggy.PluginManager) -> list[Source]:
                 )
             sources[item.name] = item
     return list(sources.values())
+
+
+def _collect_reference_config(pm: pluggy.PluginManager) -> dict[str, tuple[str, ...]]:
+    keys: dict[str, tuple[str, ...]] = {}
+    for impl in pm.hook.coordlint_reference_config.get_hookimpls():
+        provided = _call_hook(impl, "coordlint_reference_config", dict)
+        if not all(isinstance(k, str) and _is_paths(v) for k, v in provided.items()):
+            raise PluginError(
+                f"plugin {impl.plugin_name!r}: coordlint_reference_config() must return "
+                "{key: [config paths]}"
+            )
+        for key, paths in provided.items():
+            if key in keys:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: reference config key {key!r} is already "
+                    "registered"
+                )
+            keys[key] = tuple(paths)
+    return keys
+
+
+def _is_paths(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(p, str) for p in value)
