@@ -127,9 +127,15 @@ class Band:
     high: np.ndarray
     references: tuple[str, ...] = ()
 
-    def at(self, step: int) -> tuple[float, float, float] | None:
-        """``(low, center, high)`` at the band's step nearest to ``step``; ``None`` if empty."""
+    def nearest(self, step: int) -> int | None:
+        """The index of the band's step nearest to ``step``; ``None`` when it is empty."""
         if not len(self.steps):
             return None
-        i = int(np.argmin(np.abs(self.steps.astype(np.float64) - float(step))))
+        return int(np.argmin(np.abs(self.steps.astype(np.float64) - float(step))))
+
+    def at(self, step: int) -> tuple[float, float, float] | None:
+        """``(low, center, high)`` at the band's step nearest to ``step``; ``None`` if empty."""
+        i = self.nearest(step)
+        if i is None:
+            return None
         return float(self.low[i]), float(self.center[i]), float(self.high[i])

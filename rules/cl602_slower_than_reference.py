@@ -45,9 +45,9 @@ trains slower than its references``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 import coordlint
 
@@ -55,6 +55,9 @@ from . import _coord as m
 from . import _reference as r
 from . import _spread
 from ._curves import running_median
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def reached(series: pd.Series, level: float, higher: bool) -> float | None:

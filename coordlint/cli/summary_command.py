@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from coordlint.cli.options import load_options, open_session, setup_options, write_output
+from coordlint.cli.options import (
+    load_options,
+    open_session,
+    reference_option,
+    setup_options,
+    write_output,
+)
 from coordlint.core import summary
 from coordlint.core.session import Setup
 from coordlint.core.suggest import did_you_mean
@@ -65,6 +71,9 @@ def _deprecated_format(ctx: click.Context, _param: click.Parameter, value: str |
     help="One row per kept checkpoint (and merged model beside it) of each RUN, with every "
     "coord metric at its step and each column's best value marked: which checkpoint to merge.",
 )
+@reference_option(
+    "Add a row of these reference runs' medians (a reference file or runs; repeatable)."
+)
 @load_options(cache=False)
 @setup_options
 @click.pass_context
@@ -75,11 +84,14 @@ def summary_command(
     output: Path | None,
     columns: tuple[str, ...],
     checkpoints: bool,
+    references: tuple[str, ...],
     load: LoadOptions,
     setup: Setup,
 ) -> int:
     """End-of-training table: each run's last eval value of every coord metric."""
     fmt = ctx.meta.get("summary_format", fmt)
+    if checkpoints and references:
+        raise click.UsageError("--reference adds a row to the run table, not to --checkpoints")
     session = open_session(setup)
     aliases = session.settings.tag_aliases
     loaded = collect_runs(runs, load, targets=session.targets())
@@ -93,7 +105,8 @@ def summary_command(
             hint = did_you_mean(column, tags | {name for name, _ in known})
             click.echo(f"coordlint: warning: no run logs {printable(column)}{hint}", err=True)
     if not checkpoints:
-        table = summary.summary_table(faces, chosen)
+        refs = session.use_references(references, load).references if references else ()
+        table = summary.summary_table(faces, chosen, refs)
         table.index = table.index.map(lambda name: no_commands(printable(name)))
         write_output(summary.format_summary(table, fmt), output)
         return 0

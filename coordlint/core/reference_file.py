@@ -255,9 +255,11 @@ def _array(text: Any, dtype: np.dtype[Any], points: int, field: str, where: str)
     if len(text) != 4 * math.ceil(points * dtype.itemsize / 3):
         raise _fail(where, field, f"does not hold {points} points (wrong length)")
     try:
-        raw = binascii.a2b_base64(text, strict_mode=True)
+        raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise _fail(where, field, f"is not base64: {exc}") from None
+    if len(raw) != points * dtype.itemsize:  # padding in the middle ends the data early
+        raise _fail(where, field, f"does not hold {points} points")
     array = np.frombuffer(raw, dtype=dtype)
     array.flags.writeable = False
     return array

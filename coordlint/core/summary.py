@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from coordlint.reference import Reference
 from coordlint.run import Run
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def _max_step(run: Run, prefix: str) -> int | None:
     return max(found) if found else None
 
 
-def _last(run: Run, tags: Sequence[str]) -> float:
+def _last(run: Run | Reference, tags: Sequence[str]) -> float:
     for tag in tags:
         if run.logged_as(tag) is None:
             continue
@@ -73,9 +74,33 @@ def _last(run: Run, tags: Sequence[str]) -> float:
     return math.nan
 
 
-def summary_table(runs: Sequence[Run], columns: Sequence[Column]) -> pd.DataFrame:
+def _reference_end(reference: Reference, prefix: str) -> int | None:
+    ends = [
+        int(c.steps[-1])
+        for t in reference.tags
+        if t.startswith(prefix) and len(c := reference.curve(t))
+    ]
+    return max(ends) if ends else None
+
+
+def _reference_row(references: Sequence[Reference], columns: Sequence[Column]) -> dict[str, object]:
+    """The references' medians: of each one's last step, and of each column's last value."""
+    row: dict[str, object] = {}
+    for column, prefix in zip(STEP_COLUMNS, ("train/", "eval/"), strict=True):
+        ends = [e for r in references if (e := _reference_end(r, prefix)) is not None]
+        row[column] = int(np.median(ends)) if ends else None
+    for column, tags in columns:
+        values = [v for r in references if not math.isnan(v := _last(r, tags))]
+        row[column] = float(np.median(values)) if values else math.nan
+    return row
+
+
+def summary_table(
+    runs: Sequence[Run], columns: Sequence[Column], references: Sequence[Reference] = ()
+) -> pd.DataFrame:
     """One row per run (indexed by run name, index named ``model``): the step columns, then
-    ``columns`` in order.
+    ``columns`` in order; with ``references``, a last row of their medians (``reference
+    median (N)``).
 
     Step columns are nullable integers (``Int64``); metric columns are floats, NaN where absent.
     """
@@ -90,8 +115,12 @@ def summary_table(runs: Sequence[Run], columns: Sequence[Column]) -> pd.DataFram
         for column, tags in columns:
             row[column] = _last(run, tags)
         rows.append(row)
+    names_of_rows = [r.name for r in runs]
+    if references:
+        rows.append(_reference_row(references, columns))
+        names_of_rows.append(f"reference median ({len(references)})")
     names = [*STEP_COLUMNS, *(c for c, _ in columns)]
-    index = pd.Index([r.name for r in runs], name=INDEX_NAME, dtype="object")
+    index = pd.Index(names_of_rows, name=INDEX_NAME, dtype="object")
     df = pd.DataFrame(rows, index=index, columns=names)
     for column in STEP_COLUMNS:
         df[column] = df[column].astype("Int64")
