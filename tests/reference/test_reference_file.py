@@ -1,0 +1,231 @@
+"""The reference file: built from real runs, read back exactly, and refused, in one line and
+exit 2, when it is broken or hostile."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coordlint.cli import cli
+from coordlint.core import reference_file as rf
+from coordlint.core.references import BIN_POINTS, median_binned
+from coordlint.testing import load, write_events
+
+TRAIN = {s: (2.0 + math.sin(s / 7.0)) if s % 97 else math.nan for s in range(1, 1234)}
+EVALS = {s: 1.0 / s for s in range(50, 1234, 50)}
+
+
+@pytest.fixture
+def one_run(tmp_path: Path) -> Path:
+    """A run with 1,233 train points (NaN among them), 24 evals, and a config that holds
+    coord keys, other keys and a secret."""
+    run = tmp_path / "proj" / "run-a"
+    write_events(run, {"train/loss": TRAIN, "eval/loss": EVALS})
+    (run / "args.json").write_text(json.dumps({"hub_token": "hf_secret", "output_dir": "/x"}))
+    resolved = {"custom": {"coord_soft_ce_w1": {"temperature": 1.5, "ce_weight": 0.5}}}
+    (run / "resolved_config.json").write_text(json.dumps({"resolved": resolved}))
+    return run
+
+
+def build(runs: list[Path], out: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["reference", "build", *map(str, runs), "-o", str(out), "--isolated"]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_a_reference_file_holds_eval_tags_exactly_and_train_tags_binned(one_run, tmp_path):
+    out = tmp_path / "ref.json"
+    build([one_run], out)
+    (ref,) = rf.read_reference_file(out).references
+    run = load(one_run)
+    assert ref.name == run.name and ref.tags == ["eval/loss", "train/loss"]
+    evals = ref.series("eval/loss")
+    assert not ref.binned("eval/loss") and evals.equals(run.series("eval/loss"))
+    train = run.series("train/loss")
+    expected = median_binned(train.index.to_numpy(), train.to_numpy(), BIN_POINTS)
+    assert ref.binned("train/loss") and len(ref.curve("train/loss")) == BIN_POINTS
+    assert np.array_equal(ref.curve("train/loss").steps, expected.steps)
+    assert np.array_equal(ref.curve("train/loss").values, expected.values)
+    # Only the coord keys plugins ask for are kept: no token, no paths.
+    assert dict(ref.config) == {
+        "coord_soft_ce_w1.temperature": 1.5,
+        "coord_soft_ce_w1.ce_weight": 0.5,
+    }
+    assert "hf_secret" not in out.read_text()
+    doc = json.loads(out.read_text())
+    assert (doc["format"], doc["version"], doc["binned_to"]) == ("coordlint-reference", 1, 500)
+
+
+def test_median_binning_is_the_median_of_equal_count_bins_at_their_middle_step():
+    steps = np.arange(0, 2010, 2)  # 1005 points into 500 bins: sizes 2 and 3
+    values = np.sin(steps / 50.0)
+    values[7] = math.inf  # a non-finite value is left out of its bin's median
+    curve = median_binned(steps, values, 500)
+    starts = np.arange(500) * 1005 // 500
+    for i, (a, b) in enumerate(zip(starts, [*starts[1:], 1005], strict=True)):
+        finite = values[a:b][np.isfinite(values[a:b])]
+        assert curve.values[i] == np.median(finite)
+        assert curve.steps[i] == steps[a + (b - a - 1) // 2]
+    short = median_binned(steps[:10], values[:10], 500)  # fewer points than bins: as they are
+    assert not short.binned and np.array_equal(short.steps, steps[:10])
+
+
+def test_show_prints_every_run_config_and_curve(one_run, tmp_path):
+    out = tmp_path / "ref.json"
+    build([one_run], out)
+    shown = CliRunner().invoke(cli, ["reference", "show", str(out)])
+    assert shown.exit_code == 0
+    lines = shown.output.splitlines()
+    assert lines[0].startswith(f"{out}: 1 reference run, format 1, written by coordlint ")
+    assert "config: coord_soft_ce_w1.temperature=1.5, coord_soft_ce_w1.ce_weight=0.5" in lines[2]
+    assert any(line.split()[:3] == ["eval/loss", "24", "points,"] for line in lines)
+    assert any("train/loss" in line and "500 points (bin medians)" in line for line in lines)
+
+
+def _valid(tmp_path: Path) -> dict:
+    write_events(tmp_path / "r", {"eval/loss": {10: 1.0, 20: 0.5}})
+    out = tmp_path / "valid.json"
+    build([tmp_path / "r"], out)
+    return json.loads(out.read_text())
+
+
+def _steps(values: list[int]) -> str:
+    return base64.b64encode(np.array(values, dtype="<i8").tobytes()).decode()
+
+
+BROKEN = [
+    (lambda d: d.update(format="something-else"), "is not a coordlint reference file"),
+    (lambda d: d.update(version=2), "format version 2, written by a newer coordlint"),
+    (lambda d: d.update(version="1"), "version: must be a whole number"),
+    (lambda d: d.update(runs=[]), "runs: must be a non-empty list"),
+    (lambda d: d["runs"].append(d["runs"][0]), "names two reference runs"),
+    (lambda d: d["runs"][0].update(name=""), "runs[0].name: must be a non-empty string"),
+    (lambda d: d["runs"][0].update(config={"k": {"nested": 1}}), "runs[0].config.k"),
+    (lambda d: d["runs"][0].update(curves=[]), "runs[0].curves: must be an object"),
+    (lambda d: d["runs"][0]["curves"]["eval/loss"].update(points=3), "does not hold 3 points"),
+    (lambda d: d["runs"][0]["curves"]["eval/loss"].update(points=-1), "points: must be a whole"),
+    (lambda d: d["runs"][0]["curves"]["eval/loss"].update(binned="no"), "binned: must be true"),
+    (lambda d: d["runs"][0]["curves"]["eval/loss"].update(values=7), "values: must be a base64"),
+    (
+        lambda d: d["runs"][0]["curves"]["eval/loss"].update(steps="!" * 24),
+        "steps: is not base64",
+    ),
+    (
+        lambda d: d["runs"][0]["curves"]["eval/loss"].update(steps=_steps([20, 10])),
+        "steps: must be strictly increasing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "message"), BROKEN)
+def test_a_broken_reference_file_is_one_clear_error(tmp_path, mutate, message):
+    doc = _valid(tmp_path)
+    mutate(doc)
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(rf.ReferenceFileError, match=re.escape(message)):
+        rf.read_reference_file(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "is not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "is not valid JSON"),  # nesting past the recursion limit
+        ("\xff\xfe", "is not valid JSON"),
+        ("[1, 2]", "is not a coordlint reference file"),
+    ],
+)
+def test_unparseable_files_are_refused(tmp_path, text, message):
+    path = tmp_path / "bad.json"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(rf.ReferenceFileError, match=message):
+        rf.read_reference_file(path)
+
+
+def test_an_oversized_file_is_refused_unread(tmp_path, monkeypatch):
+    doc = _valid(tmp_path)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    monkeypatch.setattr(rf, "MAX_BYTES", path.stat().st_size - 1)
+    with pytest.raises(rf.ReferenceFileError, match="more than a reference file holds"):
+        rf.read_reference_file(path)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cut=st.integers(min_value=0),
+    flips=st.lists(st.tuples(st.integers(0), st.integers(0, 255)), max_size=4),
+)
+def test_damaged_files_either_read_or_fail_cleanly(tmp_path, cut, flips):
+    raw = bytearray(json.dumps(_VALID_DOC).encode())
+    for position, byte in flips:
+        raw[position % len(raw)] = byte
+    path = tmp_path / "fuzz.json"
+    path.write_bytes(bytes(raw[: len(raw) - cut % (len(raw) + 1)]))
+    try:
+        held = rf.read_reference_file(path)
+    except rf.ReferenceFileError:
+        return
+    for ref in held.references:  # what reads is usable
+        for tag in ref.tags:
+            curve = ref.curve(tag)
+            assert len(curve.steps) == len(curve.values)
+            assert np.all(np.diff(curve.steps) > 0)
+
+
+_VALID_DOC = {
+    "format": "coordlint-reference",
+    "version": 1,
+    "coordlint": "0.1.0",
+    "binned_to": 500,
+    "arrays": rf.ARRAYS,
+    "runs": [
+        {
+            "name": "r",
+            "config": {"coord_soft_ce_w1.temperature": 1.0},
+            "curves": {
+                "eval/loss": {
+                    "points": 2,
+                    "binned": False,
+                    "steps": _steps([10, 20]),
+                    "values": base64.b64encode(np.array([1.0, 0.5]).tobytes()).decode(),
+                }
+            },
+        }
+    ],
+}
+
+
+def test_check_with_a_broken_reference_file_exits_2_in_one_line(tmp_path):
+    write_events(tmp_path / "run", {"eval/loss": {10: 1.0}})
+    broken = tmp_path / "ref.json"
+    broken.write_text('{"format": "coordlint-reference", "version": 1, "runs": [{"name": 3}]}')
+    result = CliRunner().invoke(
+        cli, ["check", str(tmp_path / "run"), "--reference", str(broken), "--isolated"]
+    )
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line == (
+        f"coordlint: error: reference file {broken}: runs[0].name: must be a non-empty "
+        "string, got 3"
+    )
+
+
+def test_a_reference_file_is_written_whole_or_not_at_all(tmp_path, one_run):
+    out = tmp_path / "missing-dir" / "ref.json"
+    result = CliRunner().invoke(cli, ["reference", "build", str(one_run), "-o", str(out)])
+    assert result.exit_code == 2 and "cannot write reference file" in result.output
+    assert not out.parent.exists()
