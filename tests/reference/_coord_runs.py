@@ -54,6 +54,8 @@ class Draw:
     bin_mae_scale: float = 1.0  # the final bin MAE, times this
     confine_delay: float = 1.0  # the confinement step, times this
     soft_ce_end_rise: float = 0.0  # soft_ce rises by this fraction over the last two evals
+    soft_ce_scale: float = 1.0  # soft_ce's final level, times this
+    soft_ce_slow: float = 1.0  # soft_ce's time constant, times this
     train_every: int = 10
 
 
@@ -74,7 +76,8 @@ def coord_curves(draw: Draw) -> dict[str, dict[int, float]]:
         if tag == BIN_MAE:
             level *= draw.bin_mae_scale
         if tag == SOFT_CE:
-            level += SOFT_CE_PER_TEMPERATURE * (draw.temperature - 1.0)
+            level = level * draw.soft_ce_scale + SOFT_CE_PER_TEMPERATURE * (draw.temperature - 1)
+            tau *= draw.soft_ce_slow
         speed = tau * (1 + SPEED_SD * rng.standard_normal())
         clean = level + (start - level) * np.exp(-steps / speed)
         if tag == SOFT_CE and draw.soft_ce_end_rise:

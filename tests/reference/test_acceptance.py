@@ -4,6 +4,7 @@ temperature; and the one-reference (golden value) case with rtol/atol."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,32 @@ def test_late_confinement_is_slower_than_the_references(reference_file, candidat
     assert slow.tag == MASS and slow.data["milestone"] == "confinement"
     assert slow.data["reached_step"] > slow.data["limit"] > slow.data["references_mean"]
     assert slow.data["threshold"] == 0.99
+
+
+def test_a_soft_ce_that_decays_slowly_is_slower_than_the_references(reference_file, candidate):
+    slow = check(candidate("slow", seed=1010, eval_every=50, soft_ce_slow=3.0), [reference_file])
+    late = [f for f in slow.findings if f.code == "CL602"]
+    assert [f.data["milestone"] for f in late] == ["soft_ce"]
+
+
+def _decay(final: float, tau: float) -> dict[int, float]:
+    return {s: final + (5.6 - final) * math.exp(-s / tau) for s in range(50, 2001, 50)}
+
+
+def test_a_soft_ce_that_ends_higher_at_the_same_speed_is_not_slower(tmp_path):
+    """Five tight references reach 5% above their final level (3.63) at step ~470. A run that
+    ends 4% higher at their speed would crawl to that level until step ~800 (a level, CL601 and
+    CL603's business); it reaches 5% above its own end at step ~470, in time."""
+    refs = []
+    for i, tau in enumerate((195.0, 200.0, 205.0, 198.0, 202.0)):
+        write_events(tmp_path / f"ref-{i}", {SOFT_CE: _decay(3.63, tau)})
+        refs.append(tmp_path / f"ref-{i}")
+    write_events(tmp_path / "higher", {SOFT_CE: _decay(3.63 * 1.04, 200.0)})
+    write_events(tmp_path / "slower", {SOFT_CE: _decay(3.63, 320.0)})
+    assert check(tmp_path / "higher", refs, ["CL602"]).findings == []
+    (late,) = check(tmp_path / "slower", refs, ["CL602"]).findings
+    assert late.data["milestone"] == "soft_ce"
+    assert late.data["threshold"] == pytest.approx(3.63 * 1.05, rel=2e-3)
 
 
 def test_a_soft_ce_that_ends_worse_is_below_the_references_at_the_end(reference_file, candidate):
