@@ -15,6 +15,7 @@ from coordlint.cli.options import (
     cache_dir_option,
     load_options,
     open_session,
+    reference_option,
     selection_options,
     setup_options,
 )
@@ -66,6 +67,10 @@ WATCH_FORMATS = ("text", "jsonl")
     show_default=True,
     help="Colour text output (NO_COLOR is honoured).",
 )
+@reference_option(
+    "Compare every RUN with this reference file or run, as check does (repeatable; loaded "
+    "once, before the first check)."
+)
 @load_options()
 @setup_options
 @click.pass_obj
@@ -77,6 +82,7 @@ def watch_command(
     output_format: str,
     until_fail: bool,
     color: str,
+    references: tuple[str, ...],
     selection: Selection,
     load: LoadOptions,
     setup: Setup,
@@ -87,7 +93,7 @@ def watch_command(
     A finding is new the first time its (run, code, tag, key step, severity) appears: a
     finding whose numbers change every eval is printed once, a new best step again.
     """
-    session = open_session(setup).select(selection)
+    session = open_session(setup).select(selection).use_references(references or None, load)
     colored = want_color(color)
     last_error: list[str] = []
 

@@ -26,6 +26,7 @@ import json
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +61,13 @@ class ReferenceFileError(InputError):
     """A reference file that cannot be used: unreadable, not one, newer, or malformed."""
 
 
+@dataclass(frozen=True)
 class ReferenceFile:
     """What a reference file holds: its references and the header it was written with."""
 
-    def __init__(
-        self, references: Sequence[Reference], coordlint: str = "", binned_to: int = 0
-    ) -> None:
-        self.references = list(references)
-        self.coordlint = coordlint
-        self.binned_to = binned_to
+    references: list[Reference]
+    coordlint: str = ""
+    binned_to: int = 0
 
 
 def _encode(array: np.ndarray, dtype: np.dtype[Any]) -> str:
@@ -76,14 +75,13 @@ def _encode(array: np.ndarray, dtype: np.dtype[Any]) -> str:
 
 
 def _config_value(value: Any) -> Any:
-    """A config value as JSON keeps it: scalars and lists of scalars; anything else as text."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)) and all(
-        v is None or isinstance(v, (bool, int, float, str)) for v in value
-    ):
-        return list(value)
-    return str(value)
+    """A config value as JSON keeps it: scalars and lists of scalars; anything else as text,
+    and so a float JSON cannot spell (NaN, infinities)."""
+    if isinstance(value, (list, tuple)) and all(_json_scalar(v) for v in value):
+        return [_config_value(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value if _json_scalar(value) else str(value)
 
 
 def write_reference_file(
@@ -112,7 +110,7 @@ def write_reference_file(
         "arrays": ARRAYS,
         "runs": runs,
     }
-    text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     data = text.encode("utf-8")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # created with the umask's mode
     try:

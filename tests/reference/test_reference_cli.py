@@ -164,3 +164,15 @@ def test_summary_adds_the_references_median_row(reference_runs, reference_file, 
         cli, ["summary", str(run), "--checkpoints", "--reference", str(reference_file)]
     )
     assert both.exit_code == 2 and "not to --checkpoints" in both.output
+
+
+def test_watch_compares_a_live_run_with_its_references(reference_file, candidate):
+    run = candidate("mae", seed=2700, bin_mae_scale=1.2)
+    args = ["watch", str(run), "--interval", "0", "--max-checks", "1", "--isolated"]
+    result = CliRunner().invoke(cli, [*args, "--select", "CL6", "--reference", str(reference_file)])
+    assert result.exit_code == 0
+    assert "CL601 [warning] eval/coord_diag/expected_bin_mae is above the reference band" in (
+        result.output
+    )
+    alone = CliRunner().invoke(cli, [*args, "--select", "CL6"])
+    assert "CL601" not in alone.output

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from coordlint.cli import cli
 from coordlint.core import reference_file as rf
 from coordlint.core.references import BIN_POINTS, median_binned
-from coordlint.testing import load, write_events
+from coordlint.testing import load, make_reference, make_run, write_events
 
 TRAIN = {s: (2.0 + math.sin(s / 7.0)) if s % 97 else math.nan for s in range(1, 1234)}
 EVALS = {s: 1.0 / s for s in range(50, 1234, 50)}
@@ -229,3 +229,21 @@ def test_a_reference_file_is_written_whole_or_not_at_all(tmp_path, one_run):
     result = CliRunner().invoke(cli, ["reference", "build", str(one_run), "-o", str(out)])
     assert result.exit_code == 2 and "cannot write reference file" in result.output
     assert not out.parent.exists()
+
+
+def test_the_file_is_strict_json_whatever_the_config_holds(tmp_path):
+    config = {"coord_soft_ce_w1.temperature": math.nan, "coord_soft_ce_w1.ce_weight": [1, math.inf]}
+    ref = make_reference(make_run({"eval/loss": {1: math.nan, 2: 1.0}}, "r", config=config))
+    out = tmp_path / "ref.json"
+    rf.write_reference_file(out, [ref], "0", BIN_POINTS)
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    json.loads(out.read_text(), parse_constant=refuse)  # no NaN/Infinity literal anywhere
+    (back,) = rf.read_reference_file(out).references
+    assert dict(back.config) == {
+        "coord_soft_ce_w1.temperature": "nan",
+        "coord_soft_ce_w1.ce_weight": [1, "inf"],
+    }
+    assert np.isnan(back.curve("eval/loss").values[0])  # a NaN point is kept, exactly
