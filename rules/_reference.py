@@ -6,7 +6,9 @@ both say, the same CL101 objective), and the band they give at the run's evals
 between its own evals, only inside its own step range (never extrapolated), and at each step
 the aligned values give ``center ± half-width`` (:mod:`._spread`). A tag's eval noise, the
 floor of its spread, is the median over the references of each one's eval-to-eval noise
-(:func:`~._curves.diff_noise`, which differencing keeps free of the curve's trend).
+(:func:`~._curves.short_noise` of its values: the robust sd of second differences, which a
+curve's trend barely moves, over √6). Config values compare as CL502 compares them (numbers
+equal up to float32 rounding are one setting).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import coordlint
 
 from . import _coord as m
 from . import _spread
-from ._curves import diff_noise
+from ._curves import short_noise
 from .cl101_coord_ce_mode import objective
+from .cl502_coord_config_mismatch import _hashable as compared
 
 TOLERANCE_FIELDS = ("k", "rtol", "atol")
 
@@ -49,12 +52,6 @@ class LeftOut:
     keys: tuple[str, ...] = ()
 
 
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return not isinstance(a, bool) and not isinstance(b, bool) and float(a) == float(b)
-    return a == b
-
-
 def comparable(run: coordlint.Run) -> tuple[list[coordlint.Reference], list[LeftOut]]:
     """The run's references that it can be compared with, and those left out and why: the run
     itself; a reference whose soft-target settings or loss weights (the keys CL502 compares)
@@ -71,7 +68,7 @@ def comparable(run: coordlint.Run) -> tuple[list[coordlint.Reference], list[Left
         differ = []
         for key in keys:
             here, there = m.config_value(run, key), m.config_value(ref, key)
-            if here is not None and there is not None and not _same(here, there):
+            if here is not None and there is not None and compared(here) != compared(there):
                 differ.append((key, f"{key.split('.', 1)[-1]} is {there!r} there, {here!r} here"))
         theirs = objective(ref)
         reasons = [text for _, text in differ]
@@ -156,8 +153,9 @@ def eval_noise(refs: Sequence[coordlint.Reference], tag: str) -> float:
     for ref in refs:
         values = ref.curve(tag).values
         finite = values[np.isfinite(values)]
-        if len(finite) >= 3:
-            noises.append(diff_noise(finite))
+        noise = short_noise(finite)  # the values themselves: an absolute noise
+        if noise is not None:
+            noises.append(noise.sd)
     return float(np.median(noises)) if noises else 0.0
 
 

@@ -12,8 +12,8 @@ a band ``center ± max(k × spread, rtol × |center|, atol)``:
 - three or more: their median; spread estimates the references' sd (the mean absolute
   deviation from the median, scaled for that many) and is widened as a prediction interval
   from that few references must be (×2.34 for five, ×1.38 for ten), never below the
-  references' own eval-to-eval noise on the tag (the median over them of 1.4826 × MAD of
-  successive differences / √2). The olympic trimming of five or more (MLPerf's) leaves the
+  references' own eval-to-eval noise on the tag (the median over them of 1.4826 × the MAD of
+  second differences / √6). The olympic trimming of five or more (MLPerf's) leaves the
   median as it is; the spread is not trimmed, and is no MAD: the MAD of a few references is
   near zero far too often (see ``rules/_spread.py``: a 4 × MAD band from five trimmed
   references failed a third of healthy runs).

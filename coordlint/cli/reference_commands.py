@@ -5,18 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
 import coordlint
 from coordlint.cli.options import load_options, open_session, setup_options
 from coordlint.core.reference_file import (
-    describe,
-    header_lines,
+    VERSION,
+    ReferenceFile,
     read_reference_file,
     write_reference_file,
 )
 from coordlint.core.references import BIN_POINTS, EXACT_PREFIX, reference_from_run
 from coordlint.core.session import Setup
 from coordlint.execution.collect import LoadOptions, collect_runs
+from coordlint.formatters.safe_text import no_commands, printable
+from coordlint.reference import Reference
 
 __all__ = ["reference_group"]
 
@@ -55,8 +58,8 @@ def build_command(runs: tuple[str, ...], output: Path, load: LoadOptions, setup:
     for ref in references:
         if not any(t.startswith(EXACT_PREFIX) for t in ref.tags):
             click.echo(
-                f"coordlint: warning: {ref.name} logs no {EXACT_PREFIX}* tag: the built-in "
-                "reference rules have nothing of it to compare",
+                f"coordlint: warning: {printable(ref.name)} logs no {EXACT_PREFIX}* tag: the "
+                "built-in reference rules have nothing of it to compare",
                 err=True,
             )
     size = write_reference_file(output, references, coordlint.__version__, BIN_POINTS)
@@ -74,6 +77,35 @@ def build_command(runs: tuple[str, ...], output: Path, load: LoadOptions, setup:
 def show_command(file: Path) -> int:
     """Print what a reference FILE holds: its runs, their config and every curve."""
     held = read_reference_file(file)
-    click.echo("\n".join(header_lines(held, str(file))))
-    click.echo(describe(held.references), nl=False)
+    lines = [_header(held, printable(file)), *_describe(held.references)]
+    click.echo(no_commands("\n".join(lines)))
     return 0
+
+
+def _header(held: ReferenceFile, where: str) -> str:
+    runs = len(held.references)
+    written = f", written by coordlint {printable(held.coordlint)}" if held.coordlint else ""
+    binned = f", other tags binned to at most {held.binned_to} points" if held.binned_to else ""
+    plural = "s" if runs != 1 else ""
+    return f"{where}: {runs} reference run{plural}, format {VERSION}{written}{binned}"
+
+
+def _describe(references: list[Reference]) -> list[str]:
+    """One block per reference: its name, config, and each tag's points, steps and last value
+    (names, tags and values as printable text: a file cannot act on the terminal)."""
+    lines = []
+    for ref in references:
+        tags = ref.tags
+        lines.append(f"{printable(ref.name)}: {len(tags)} tag{'s' if len(tags) != 1 else ''}")
+        config = ", ".join(f"{printable(k)}={printable(repr(ref.config[k]))}" for k in ref.config)
+        lines.append(f"  config: {config or '(none kept)'}")
+        width = max((len(printable(t)) for t in tags), default=0)
+        for tag in tags:
+            curve = ref.curve(tag)
+            finite = curve.values[np.isfinite(curve.values)]
+            last = f"last {finite[-1]:.6g}" if len(finite) else "no finite value"
+            steps = f"steps {curve.steps[0]}–{curve.steps[-1]}" if len(curve) else "no points"
+            binned = " (bin medians)" if curve.binned else ""
+            name = printable(tag).ljust(width)
+            lines.append(f"  {name}  {len(curve)} points{binned}, {steps}, {last}")
+    return lines

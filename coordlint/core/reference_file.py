@@ -41,8 +41,6 @@ __all__ = [
     "VERSION",
     "ReferenceFile",
     "ReferenceFileError",
-    "describe",
-    "header_lines",
     "read_reference_file",
     "write_reference_file",
 ]
@@ -261,34 +259,3 @@ def _array(text: Any, dtype: np.dtype[Any], points: int, field: str, where: str)
     array = np.frombuffer(raw, dtype=dtype)
     array.flags.writeable = False
     return array
-
-
-def header_lines(file: ReferenceFile, where: str) -> list[str]:
-    """The first lines of ``reference show``: the file and what wrote it."""
-    runs = len(file.references)
-    written = f", written by coordlint {file.coordlint}" if file.coordlint else ""
-    binned = f", other tags binned to at most {file.binned_to} points" if file.binned_to else ""
-    return [
-        f"{where}: {runs} reference run{'s' if runs != 1 else ''}, format {VERSION}{written}"
-        f"{binned}"
-    ]
-
-
-def describe(references: Sequence[Reference]) -> str:
-    """What references hold, one block per run: name, config, each tag's points and last value
-    (``reference show``)."""
-    lines = []
-    for ref in references:
-        tags = ref.tags
-        lines.append(f"{ref.name}: {len(tags)} tag{'s' if len(tags) != 1 else ''}")
-        config = ", ".join(f"{k}={ref.config[k]!r}" for k in ref.config) or "(none kept)"
-        lines.append(f"  config: {config}")
-        width = max((len(t) for t in tags), default=0)
-        for tag in tags:
-            curve = ref.curve(tag)
-            finite = curve.values[np.isfinite(curve.values)]
-            last = f"last {finite[-1]:.6g}" if len(finite) else "no finite value"
-            steps = f"steps {curve.steps[0]}–{curve.steps[-1]}" if len(curve) else "no points"
-            binned = " (bin medians)" if curve.binned else ""
-            lines.append(f"  {tag.ljust(width)}  {len(curve)} points{binned}, {steps}, {last}")
-    return "\n".join(lines) + "\n"

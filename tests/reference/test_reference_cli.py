@@ -176,3 +176,24 @@ def test_watch_compares_a_live_run_with_its_references(reference_file, candidate
     )
     alone = CliRunner().invoke(cli, [*args, "--select", "CL6"])
     assert "CL601" not in alone.output
+
+
+BAD_BAND = """
+import coordlint
+
+
+@coordlint.rule("TR002", "bad-band")
+def bad_band(run):
+    \"\"\"Test rule: a finding whose band is not a coordlint.Band.\"\"\"
+    yield coordlint.Finding("a band of words", band="wide")
+"""
+
+
+def test_a_malformed_band_is_a_rule_error_not_a_crash(candidate, tmp_path):
+    plugin = tmp_path / "bad_band.py"
+    plugin.write_text(BAD_BAND)
+    report = coordlint.check(
+        candidate("run", seed=2800), select=["TR002"], isolated=True, plugins=[str(plugin)]
+    )
+    (error,) = report.findings
+    assert error.code == "CL900" and "band must be a coordlint.Band, got str" in error.message

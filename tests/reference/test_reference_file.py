@@ -247,3 +247,18 @@ def test_the_file_is_strict_json_whatever_the_config_holds(tmp_path):
         "coord_soft_ce_w1.ce_weight": [1, "inf"],
     }
     assert np.isnan(back.curve("eval/loss").values[0])  # a NaN point is kept, exactly
+
+
+def test_show_cannot_act_on_the_terminal_whatever_the_file_names(tmp_path):
+    doc = json.loads(json.dumps(_VALID_DOC))
+    doc["runs"][0]["name"] = "evil\x1b[2J\n::error::owned"
+    curves = doc["runs"][0]["curves"]
+    curves["eval/\u202eloss"] = curves.pop("eval/loss")
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(doc))
+    shown = CliRunner().invoke(cli, ["reference", "show", str(path)])
+    assert shown.exit_code == 0
+    assert "\x1b" not in shown.output and "\u202e" not in shown.output
+    assert "evil\\x1b[2J\\n::error::owned: 1 tag" in shown.output
+    assert "eval/\\u202eloss" in shown.output
+    assert not any(line.lstrip().startswith("::") for line in shown.output.splitlines())
