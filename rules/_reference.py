@@ -6,14 +6,15 @@ both say, the same CL101 objective), and the band they give at the run's evals
 between its own evals, only inside its own step range (never extrapolated), and at each step
 the aligned values give ``center ± half-width`` (:mod:`._spread`). A tag's eval noise, the
 floor of its spread, is the median over the references of each one's eval-to-eval noise
-(:func:`~._curves.short_noise` of its values: the robust sd of second differences, which a
-curve's trend barely moves, over √6). Config values compare as CL502 compares them (numbers
-equal up to float32 rounding are one setting).
+(as :func:`~._curves.short_noise` computes it, of its values: the robust sd of second
+differences, which a curve's trend barely moves, over √6). Config values compare as CL502
+compares them (numbers equal up to float32 rounding are one setting).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -24,11 +25,11 @@ import coordlint
 
 from . import _coord as m
 from . import _spread
-from ._curves import short_noise
 from .cl101_coord_ce_mode import objective
 from .cl502_coord_config_mismatch import _hashable as compared
 
 TOLERANCE_FIELDS = ("k", "rtol", "atol")
+ROBUST_SD = 1.4826  # the MAD of normal data, times this, is its sd
 
 
 def better(tag: str) -> str | None:
@@ -58,28 +59,47 @@ def comparable(run: coordlint.Run) -> tuple[list[coordlint.Reference], list[Left
     differ from the run's where both configs say; one whose CL101 objective differs."""
     kept: list[coordlint.Reference] = []
     left: list[LeftOut] = []
-    mine = objective(run)
+    mine, settings = objective(run), _settings(run)
     for ref in run.references:
         if ref.origin and str(ref.origin) == str(run.path):
             left.append(LeftOut(ref, "it is this run"))
             continue
-        trained = all(m.config_value(r, m.CFG_SOFTCE_ENABLED) is not False for r in (run, ref))
-        keys = m.TARGET_KEYS + (m.WEIGHT_KEYS if trained else ())
+        theirs = _reference_settings(ref)
+        trained = settings.get(m.CFG_SOFTCE_ENABLED) is not False
+        trained = trained and theirs.get(m.CFG_SOFTCE_ENABLED) is not False
         differ = []
-        for key in keys:
-            here, there = m.config_value(run, key), m.config_value(ref, key)
+        for key in m.TARGET_KEYS + (m.WEIGHT_KEYS if trained else ()):
+            here, there = settings.get(key), theirs.get(key)
             if here is not None and there is not None and compared(here) != compared(there):
                 differ.append((key, f"{key.split('.', 1)[-1]} is {there!r} there, {here!r} here"))
-        theirs = objective(ref)
         reasons = [text for _, text in differ]
-        if mine not in (None, "unknown") and theirs not in (None, "unknown") and mine != theirs:
-            reasons.append(f"its objective is {theirs}, this run's is {mine} (CL101)")
+        other = _objective(ref)
+        if mine not in (None, "unknown") and other not in (None, "unknown") and mine != other:
+            reasons.append(f"its objective is {other}, this run's is {mine} (CL101)")
             differ.append(("objective", ""))
         if reasons:
             left.append(LeftOut(ref, "; ".join(reasons), tuple(k for k, _ in differ)))
         else:
             kept.append(ref)
     return kept, left
+
+
+def _settings(run: m.Logged) -> dict[str, object]:
+    """The coord settings CL502 compares (and whether soft-CE trains), where the config says."""
+    keys = (m.CFG_SOFTCE_ENABLED, *m.TARGET_KEYS, *m.WEIGHT_KEYS)
+    return {key: value for key in keys if (value := m.config_value(run, key)) is not None}
+
+
+@functools.lru_cache(maxsize=1024)
+def _reference_settings(ref: coordlint.Reference) -> dict[str, object]:
+    """A reference's :func:`_settings`, worked out once per check (references do not change)."""
+    return _settings(ref)
+
+
+@functools.lru_cache(maxsize=1024)
+def _objective(ref: coordlint.Reference) -> str | None:
+    """A reference's CL101 objective, worked out once per check (references do not change)."""
+    return objective(ref)
 
 
 def references_for(run: coordlint.Run) -> list[coordlint.Reference]:
@@ -149,14 +169,27 @@ def aligned(refs: Sequence[coordlint.Reference], tag: str, steps: np.ndarray) ->
 
 def eval_noise(refs: Sequence[coordlint.Reference], tag: str) -> float:
     """The median over ``refs`` of each one's eval-to-eval noise on ``tag`` (0 if unknown)."""
-    noises = []
-    for ref in refs:
-        values = ref.curve(tag).values
-        finite = values[np.isfinite(values)]
-        noise = short_noise(finite)  # the values themselves: an absolute noise
-        if noise is not None:
-            noises.append(noise.sd)
+    noises = [n for ref in refs if (n := _noise(ref, tag)) is not None]
     return float(np.median(noises)) if noises else 0.0
+
+
+@functools.lru_cache(maxsize=8192)
+def _noise(ref: coordlint.Reference, tag: str) -> float | None:
+    """One reference's eval-to-eval noise on ``tag`` (as :func:`~._curves.short_noise` of
+    its values: an absolute noise), once per check; ``None`` under three finite evals."""
+    values = ref.curve(tag).values
+    y = values[np.isfinite(values)]
+    if len(y) < 3:
+        return None
+    second = y[2:] - 2.0 * y[1:-1] + y[:-2]
+    return ROBUST_SD * _median(np.abs(second - _median(second))) / math.sqrt(6.0)
+
+
+def _median(x: np.ndarray) -> float:
+    """The median of a short array (np.median's overhead is ten times the sort here)."""
+    ordered = np.sort(x)
+    half = len(ordered) // 2
+    return float(ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2)
 
 
 @dataclass(frozen=True, eq=False)

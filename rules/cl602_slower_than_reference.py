@@ -57,7 +57,6 @@ import coordlint
 from . import _coord as m
 from . import _reference as r
 from . import _spread
-from ._curves import running_median
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,7 +66,7 @@ def reached(series: pd.Series, level: float, higher: bool) -> float | None:
     """The step where ``series`` (finite, by step), smoothed by a centred running median of
     three, first reaches ``level``: interpolated between the evals around the crossing; the
     first eval's step when it starts there; ``None`` when it never does."""
-    smooth = running_median(series, 3).to_numpy()
+    smooth = _median_of_three(series.to_numpy())
     steps = series.index.to_numpy(dtype=np.float64)
     hits = np.flatnonzero(smooth >= level if higher else smooth <= level)
     if not len(hits):
@@ -78,6 +77,16 @@ def reached(series: pd.Series, level: float, higher: bool) -> float | None:
     v0, v1 = smooth[i - 1], smooth[i]
     fraction = (level - v0) / (v1 - v0) if v1 != v0 else 1.0
     return float(steps[i - 1] + fraction * (steps[i] - steps[i - 1]))
+
+
+def _median_of_three(values: np.ndarray) -> np.ndarray:
+    """A centred running median of three, the first and last evals as logged (what
+    ``_curves.running_median`` computes, without pandas: this runs once per reference)."""
+    if len(values) < 3:
+        return values
+    a, b, c = values[:-2], values[1:-1], values[2:]
+    middle = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    return np.concatenate([values[:1], middle, values[-1:]])
 
 
 def _level(curve: pd.Series, target: float, higher: bool, within: float) -> float:

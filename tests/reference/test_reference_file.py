@@ -7,6 +7,7 @@ import base64
 import json
 import math
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,7 @@ def test_median_binning_is_the_median_of_equal_count_bins_at_their_middle_step()
     starts = np.arange(500) * 1005 // 500
     for i, (a, b) in enumerate(zip(starts, [*starts[1:], 1005], strict=True)):
         finite = values[a:b][np.isfinite(values[a:b])]
-        assert curve.values[i] == np.median(finite)
+        assert curve.values[i] == np.float32(np.median(finite))  # float32, as files store it
         assert curve.steps[i] == steps[a + (b - a - 1) // 2]
     short = median_binned(steps[:10], values[:10], 500)  # fewer points than bins: as they are
     assert not short.binned and np.array_equal(short.steps, steps[:10])
@@ -100,7 +101,15 @@ def _valid(tmp_path: Path) -> dict:
 
 
 def _steps(values: list[int]) -> str:
-    return base64.b64encode(np.array(values, dtype="<i8").tobytes()).decode()
+    return rf._encode_steps(np.array(values, dtype=np.int64))
+
+
+def _curve(doc: dict, **change: object) -> None:
+    doc["runs"][0]["curves"][0].update(change)
+
+
+def _arrays(doc: dict, **change: object) -> None:
+    doc["runs"][0].update(change)
 
 
 BROKEN = [
@@ -111,18 +120,25 @@ BROKEN = [
     (lambda d: d["runs"].append(d["runs"][0]), "names two reference runs"),
     (lambda d: d["runs"][0].update(name=""), "runs[0].name: must be a non-empty string"),
     (lambda d: d["runs"][0].update(config={"k": {"nested": 1}}), "runs[0].config.k"),
-    (lambda d: d["runs"][0].update(curves=[]), "runs[0].curves: must be an object"),
-    (lambda d: d["runs"][0]["curves"]["eval/loss"].update(points=3), "does not hold 3 points"),
-    (lambda d: d["runs"][0]["curves"]["eval/loss"].update(points=-1), "points: must be a whole"),
-    (lambda d: d["runs"][0]["curves"]["eval/loss"].update(binned="no"), "binned: must be true"),
-    (lambda d: d["runs"][0]["curves"]["eval/loss"].update(values=7), "values: must be a base64"),
+    (lambda d: d["runs"][0].update(curves={}), "runs[0].curves: must be a list of curves"),
+    (lambda d: d["runs"][0]["curves"].append({"tag": "eval/loss", "points": 0}), "listed twice"),
+    (lambda d: _curve(d, points=3), "runs[0].steps: does not hold 3 points"),
+    (lambda d: _curve(d, points=-1), "runs[0].curves[0].points: must be a whole number"),
+    (lambda d: _curve(d, binned="no"), "runs[0].curves[0].binned: must be true or false"),
+    (lambda d: _curve(d, tag=7), "runs[0].curves[0].tag: must be a non-empty string"),
+    (lambda d: _arrays(d, values=7), "runs[0].values: must be a base64 string"),
+    (lambda d: _arrays(d, steps="!" * 24), "runs[0].steps: is not base64"),
+    (lambda d: _arrays(d, steps=base64.b64encode(b"not zlib").decode()), "is not zlib data"),
     (
-        lambda d: d["runs"][0]["curves"]["eval/loss"].update(steps="!" * 24),
-        "steps: is not base64",
+        # Differences that inflate to far more than the points listed: refused, not inflated.
+        lambda d: _arrays(d, steps=base64.b64encode(zlib.compress(bytes(10**7))).decode()),
+        "runs[0].steps: does not hold 2 points",
     ),
+    (lambda d: d.update(arrays="base64 of something else"), "arrays: must be"),
+    (lambda d: _arrays(d, binned_values="AAAAAA=="), "binned_values: does not hold 0 points"),
     (
-        lambda d: d["runs"][0]["curves"]["eval/loss"].update(steps=_steps([20, 10])),
-        "steps: must be strictly increasing",
+        lambda d: _arrays(d, steps=_steps([20, 10])),
+        "runs[0].curves['eval/loss']: steps must be strictly increasing",
     ),
 ]
 
@@ -196,17 +212,31 @@ _VALID_DOC = {
         {
             "name": "r",
             "config": {"coord_soft_ce_w1.temperature": 1.0},
-            "curves": {
-                "eval/loss": {
-                    "points": 2,
-                    "binned": False,
-                    "steps": _steps([10, 20]),
-                    "values": base64.b64encode(np.array([1.0, 0.5]).tobytes()).decode(),
-                }
-            },
+            "curves": [
+                {"tag": "eval/loss", "points": 2, "binned": False},
+                {"tag": "eval/none", "points": 0, "binned": False},
+                {"tag": "train/loss", "points": 3, "binned": True},
+            ],
+            "steps": _steps([10, 20, 5, 6, 7]),
+            "values": base64.b64encode(np.array([1.0, 0.5]).tobytes()).decode(),
+            "binned_values": base64.b64encode(np.array([3, 2, 1], "<f4").tobytes()).decode(),
         }
     ],
 }
+
+
+def test_curves_split_the_run_arrays_in_order():
+    path_doc = json.loads(json.dumps(_VALID_DOC))
+    (ref,) = rf._parse(path_doc, "x").references
+    assert ref.tags == ["eval/loss", "eval/none", "train/loss"]
+    assert ref.curve("eval/loss").steps.tolist() == [10, 20]
+    assert len(ref.curve("eval/none")) == 0  # an empty curve between two others
+    assert ref.curve("train/loss").values.tolist() == [3.0, 2.0, 1.0]
+    assert ref.binned("train/loss") and not ref.binned("eval/loss")
+    # Steps restart at each curve; within one they must rise.
+    path_doc["runs"][0]["steps"] = _steps([10, 20, 5, 7, 7])
+    with pytest.raises(rf.ReferenceFileError, match=re.escape("curves['train/loss']")):
+        rf._parse(path_doc, "x")
 
 
 def test_check_with_a_broken_reference_file_exits_2_in_one_line(tmp_path):
@@ -252,13 +282,12 @@ def test_the_file_is_strict_json_whatever_the_config_holds(tmp_path):
 def test_show_cannot_act_on_the_terminal_whatever_the_file_names(tmp_path):
     doc = json.loads(json.dumps(_VALID_DOC))
     doc["runs"][0]["name"] = "evil\x1b[2J\n::error::owned"
-    curves = doc["runs"][0]["curves"]
-    curves["eval/\u202eloss"] = curves.pop("eval/loss")
+    doc["runs"][0]["curves"][0]["tag"] = "eval/\u202eloss"
     path = tmp_path / "evil.json"
     path.write_text(json.dumps(doc))
     shown = CliRunner().invoke(cli, ["reference", "show", str(path)])
     assert shown.exit_code == 0
     assert "\x1b" not in shown.output and "\u202e" not in shown.output
-    assert "evil\\x1b[2J\\n::error::owned: 1 tag" in shown.output
+    assert "evil\\x1b[2J\\n::error::owned: 3 tags" in shown.output
     assert "eval/\\u202eloss" in shown.output
     assert not any(line.lstrip().startswith("::") for line in shown.output.splitlines())

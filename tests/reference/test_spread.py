@@ -174,3 +174,15 @@ def test_loss_weights_are_not_compared_when_either_run_has_soft_ce_off():
     )
     (out,) = r.comparable(run)[1]
     assert out.keys == ("coord_soft_ce_w1.w1_weight",)
+
+
+def test_cl602_smooths_as_the_running_median_of_three_does():
+    import pandas as pd
+
+    from coordlint.rules._curves import running_median
+    from coordlint.rules.cl602_slower_than_reference import _median_of_three
+
+    values = np.random.default_rng(5).normal(size=41)
+    expected = running_median(pd.Series(values), 3).to_numpy()
+    assert np.array_equal(_median_of_three(values), expected)
+    assert np.array_equal(_median_of_three(values[:2]), values[:2])
