@@ -101,9 +101,10 @@ def false_alarms(args: argparse.Namespace) -> None:
             fired, total = fired + alarms, total + len(found)
             per_set.append(alarms)
             for f, fault in enumerate(FAULTS if args.faults else ()):
-                caught[fault] += sum(
-                    1 for c in judged(base / f"fault-{f}", ref_file)[0].values() if c
-                )
+                for codes in judged(base / f"fault-{f}", ref_file)[0].values():
+                    caught[fault] += bool(codes)
+                    for code in sorted(codes):
+                        caught[f"{fault}, by {code}"] += 1
             print(f"set {k}: {alarms}/{len(found)} healthy candidates fired", flush=True)
     finally:
         if args.dir is None:

@@ -25,6 +25,14 @@ below it for a higher-better one (``p_gt_mean``, ``acc_top5``, ``coord_vocab_mas
 ``margin_mean``), on either side for a tag of unknown direction. One finding per tag. Not
 applicable without references, or when none is comparable.
 
+**Operating range** (``benchmarks/bench_reference.py false-alarms``: five references and
+500 healthy candidates drawn like them, each on one of four eval grids, per run a final level
+varying ~1% and a speed ~10%, eval noise 0.5%): CL601–CL603 together fired on 0.4% of the
+healthy runs; CL601 caught every bin MAE settling 20% higher (100 of 100). With five
+references the band is about ±9 of their sds wide (4 × 2.34), so a tag must settle about that
+far off to be caught; ten references narrow it to ±5.5, and one reference is exactly
+``rtol``/``atol``.
+
 ## Why it matters
 Teams gate a change to the data, the loss or the trainer on "does it still train like the runs
 we trust". A band learned from several trusted runs (the seed-to-seed spread) catches a curve
@@ -46,8 +54,8 @@ median 21.0 (band 20.2–21.8; references there: ref-0 21.1, ref-1 20.9, ...)``
 - ``k`` (default ``4.0``): the band in sds, as if the references' sd were known (the
   widening above accounts for estimating it from few). A run is judged at every eval of
   every tag, and the references' seed-to-seed offsets persist along a curve, so the
-  per-tag tail must be small: at 4, 0.25% of healthy runs drawn like five references
-  fired CL601–CL603 (at 3, 1.5%; ``benchmarks/bench_reference.py`` measures it).
+  per-tag tail must be small: at 4, 2 of 500 healthy runs drawn like five references fired
+  CL601–CL603 (0.4%; at 3, 10 of 400: 2.5%; ``benchmarks/bench_reference.py``).
 - ``rtol`` (default ``0.02``) and ``atol`` (default ``0.0``): the band's floor, relative to the
   center and absolute; with one reference they are the whole band. 2% is about the
   seed-to-seed spread of a converged coord metric.

@@ -21,6 +21,11 @@ an eval interval: the larger of the run's and the references' median), or when t
 gets there while every reference did and it ran past that limit. A milestone some reference
 never reached is not judged. Not applicable without references, or when none is comparable.
 
+**Operating range** (``benchmarks/bench_reference.py``, five references): caught 96 of 100
+confinements 4 × later (CL601 caught all 100 as a departure from the band), no false alarm on
+500 healthy runs drawn like the references (confinement steps varying ~10% run to run). The
+``rtol`` floor means a delay under a quarter of the references' mean never fires.
+
 ## Why it matters
 How fast a run confines its coord mass and shapes its coord distribution is a signature of the
 setup (gate weight, coord vocabulary, learning rate, data format): a change that slows it is a

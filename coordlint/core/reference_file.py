@@ -16,7 +16,7 @@ one's: the steps of every curve (zlib'd differences: an eval grid's repeat, so s
 to nothing), the values of the exact curves as float64 (as loaded, NaN kept) and the bin
 medians as float32 (what TensorBoard logs them as). As JSON numbers, a file of ten 100-tag runs
 took a third of a second to parse; plain base64 of int64 steps and float64 values, 50 ms; this
-way (3 MB), about 25 ms. ``coordlint reference show FILE`` prints what a file holds.
+way (2.8 MB), about 20 ms. ``coordlint reference show FILE`` prints what a file holds.
 
 Reading validates everything before any rule sees it: a broken, truncated or hostile file is one
 :class:`ReferenceFileError` (exit 2) naming the file and the field, never a traceback.
