@@ -39,8 +39,8 @@ CONFIG_KEYS = (
     "plugins",
     "checkpoints",
     "rule-timeout",
-    "sources",
     "reference",
+    "sources",
 )
 
 

@@ -1,5 +1,6 @@
 """What the HTML report plots: one overlay per summary metric across runs, and the curve of
-every finding that names a tag, with the finding's step marked.
+every finding that names a tag, with the finding's step marked (and, for a finding judged
+against reference runs, their band shaded behind it).
 
 Plots are :class:`~coordlint.formatters.svg_plot.Plot` objects, drawn as inline SVG by
 :mod:`~coordlint.formatters.svg_plot`; a legend is a list of ``(colour, style, text)`` entries
@@ -16,7 +17,8 @@ from typing import Literal
 import numpy as np
 
 from coordlint.formatters.sparkline import as_series
-from coordlint.formatters.svg_plot import HLine, Line, Mark, Plot, VLine, number
+from coordlint.formatters.svg_plot import Band, HLine, Line, Mark, Plot, VLine, number
+from coordlint.reference import Band as ReferenceBand
 from coordlint.report import Report
 from coordlint.rule import Finding
 from coordlint.run import Run
@@ -37,6 +39,7 @@ PALETTE = (
     "#bab0ac",
 )
 CURVE, KEY, THRESHOLD, NON_FINITE = "#0969da", "#cf222e", "#8250df", "#bf8700"
+REFERENCE = "#1a7f37"  # a finding's reference band
 #: At most this many non-finite steps are drawn as lines on one plot (the legend counts all).
 MAX_NON_FINITE_LINES = 200
 
@@ -106,6 +109,14 @@ def _threshold(finding: Finding) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _reference_band(band: ReferenceBand) -> tuple[list[Band], LegendEntry]:
+    """A finding's reference band (CL601–CL603) as a shaded area behind its curve."""
+    n = len(band.references)
+    text = f"reference band ({n} run{'s' if n != 1 else ''})" if n else "reference band"
+    steps = band.steps.astype(np.float64)
+    return [Band(steps, band.low, band.high, REFERENCE, text)], LegendEntry(REFERENCE, "bar", text)
+
+
 def finding_figure(finding: Finding, run: Run | None) -> Figure | None:
     """The curve ``finding`` was read from (its ``series``, else its run's ``tag``), with its
     step, threshold and non-finite values marked; ``None`` when it names no curve."""
@@ -119,6 +130,9 @@ def finding_figure(finding: Finding, run: Run | None) -> Figure | None:
     label = finding.tag or "series"
     plot = Plot(f"{finding.code} {finding.rule} {label}", lines=[line])
     legend = [LegendEntry(CURVE, "line", label)]
+    if finding.band is not None and len(finding.band.steps):
+        plot.bands, entry = _reference_band(finding.band)
+        legend.append(entry)
     bad = line.steps[~np.isfinite(line.values)]
     plot.vlines = [VLine(float(s), NON_FINITE) for s in bad[:MAX_NON_FINITE_LINES]]
     if len(bad):
