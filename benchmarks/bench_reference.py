@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reference"))
 
 from _coord_runs import Draw, coord_curves, healthy_grid, write_coord_run
-from bench_load import write_pytorch_run
+from bench_load import write_event_run
 
 from coordlint.testing import write_events
 
@@ -120,7 +120,7 @@ def false_alarms(args: argparse.Namespace) -> None:
 
 def write_big_run(run_dir: Path, seed: int) -> Path:
     """500k train scalars (bench_load.py's run) plus coord eval tags every 100 steps."""
-    write_pytorch_run(run_dir, 500_000, n_histograms=0, t0=1.7e9 + seed)
+    write_event_run(run_dir, 500_000, n_histograms=0, t0=1.7e9 + seed)
     curves = coord_curves(Draw(seed=seed, eval_every=100, last_step=5000, train_every=5000))
     evals = {tag: points for tag, points in curves.items() if tag.startswith("eval/")}
     write_events(run_dir, evals, start_time=1.8e9 + seed)
