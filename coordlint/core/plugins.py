@@ -304,7 +304,6 @@ def _collect_summary_columns(
             if direction is not None:
                 better[name] = direction
     return list(columns.items()), better
-    return list(columns.items())
 
 
 def _collect_config_keys(pm: pluggy.PluginManager) -> dict[str, type]:
