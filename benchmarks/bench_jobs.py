@@ -34,11 +34,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import write_pytorch_run
+from bench_load import write_event_run
 
 
 def make_sweep(root: Path, runs: int, scalars: int) -> Path:
-    source = write_pytorch_run(root / "_source", scalars)
+    source = write_event_run(root / "_source", scalars)
     sweep = root / "sweep"
     for i in range(runs):
         run_dir = sweep / f"lr{i % 10}" / f"seed{i:03d}"

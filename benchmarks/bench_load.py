@@ -13,7 +13,9 @@ minutes for two million records.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
+import random
 import shutil
 import struct
 import subprocess
@@ -26,6 +28,9 @@ from pathlib import Path
 import crc32c
 
 _MASK_DELTA = 0xA282EAD8
+_IMAGE_BYTES = 8192
+TORCH_WRITER = "tensorboard.summary.writer.event_file_writer"
+TF2_WRITER = "tensorflow.core.util.events_writer"
 
 
 def _masked_crc(data: bytes) -> bytes:
@@ -60,21 +65,54 @@ def scalar_event_bytes(wall_time: float, step: int, tag: str, value: float) -> b
     return b"\x09" + struct.pack("<d", wall_time) + step_b + b"\x2a" + _varint(len(summ)) + summ
 
 
-def header_event_bytes(wall_time: float) -> bytes:
-    """The first record EventFileWriter writes: file_version plus source_metadata."""
+def header_event_bytes(wall_time: float, writer: str = TORCH_WRITER) -> bytes:
+    """The first record an event writer writes: file_version plus source_metadata."""
     from tensorboard.compat.proto import event_pb2
 
     event = event_pb2.Event(
         wall_time=wall_time,
         file_version="brain.Event:2",
-        source_metadata=event_pb2.SourceMetadata(
-            writer="tensorboard.summary.writer.event_file_writer"
-        ),
+        source_metadata=event_pb2.SourceMetadata(writer=writer),
     )
     return event.SerializeToString()
 
 
+@functools.cache
+def _scalars_metadata() -> bytes:
+    """``Summary.Value.metadata`` as TF2's ``tf.summary.scalar`` writes it (on every event)."""
+    from tensorboard.plugins.scalar import metadata
+
+    return metadata.create_summary_metadata(display_name=None, description=None).SerializeToString()
+
+
+def tensor_scalar_event_bytes(
+    wall_time: float, step: int, tag: str, value: float, *, value_field: str = "tensor_content"
+) -> bytes:
+    """A TF2 scalar: a 0-d DT_FLOAT tensor with the ``scalars`` metadata, as protobuf writes
+    ``Event(wall_time, step, summary=[Value(tag, tensor, metadata)])``.
+
+    ``value_field="tensor_content"`` is what TF2's C++ summary writer emits
+    (``tf.summary.scalar``, Keras' TensorBoard callback, Flax/CLU:
+    ``Tensor::AsProtoTensorContent``);
+    ``"float_val"`` is what ``tensor_util.make_tensor_proto`` gives a scalar (tensorboard's
+    ``scalar_pb``). A test checks both against tensorboard's protos byte for byte.
+    """
+    key = {"tensor_content": b"\x22", "float_val": b"\x2a"}[value_field]
+    tensor = b"\x08\x01\x12\x00" + key + b"\x04" + struct.pack("<f", value)
+    meta = _scalars_metadata()
+    tag_b = tag.encode()
+    val = (
+        b"\x0a" + _varint(len(tag_b)) + tag_b
+        + b"\x42" + _varint(len(tensor)) + tensor
+        + b"\x4a" + _varint(len(meta)) + meta
+    )  # fmt: skip
+    summ = b"\x0a" + _varint(len(val)) + val
+    step_b = b"\x10" + _varint(step) if step else b""
+    return b"\x09" + struct.pack("<d", wall_time) + step_b + b"\x2a" + _varint(len(summ)) + summ
+
+
 def histogram_event_bytes(wall_time: float, step: int, tag: str, seed: int) -> bytes:
+    """A histogram as PyTorch writes it (``HistogramProto``)."""
     from tensorboard.compat.proto import event_pb2, summary_pb2
 
     histo = summary_pb2.HistogramProto(
@@ -94,7 +132,62 @@ def histogram_event_bytes(wall_time: float, step: int, tag: str, seed: int) -> b
     return event.SerializeToString()
 
 
-def write_pytorch_run(
+def image_event_bytes(wall_time: float, step: int, tag: str, seed: int) -> bytes:
+    """A 64x64 image as PyTorch writes it (``Summary.Image``; the PNG bytes are random)."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    png = random.Random(seed).randbytes(_IMAGE_BYTES)
+    image = summary_pb2.Summary.Image(height=64, width=64, colorspace=3, encoded_image_string=png)
+    event = event_pb2.Event(
+        wall_time=wall_time,
+        step=step,
+        summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, image=image)]),
+    )
+    return event.SerializeToString()
+
+
+def tf2_histogram_event_bytes(wall_time: float, step: int, tag: str, seed: int) -> bytes:
+    """A histogram as TF2 writes it: a [30, 3] DT_DOUBLE tensor with the histograms metadata
+    (tensorboard's ``histogram_pb``, the same proto ``tf.summary.histogram`` writes)."""
+    import numpy as np
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.plugins.histogram import summary_v2
+
+    data = np.random.default_rng(seed).normal(size=1000)
+    summary = summary_v2.histogram_pb(tag, data)
+    return event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
+
+
+def tf2_image_event_bytes(wall_time: float, step: int, tag: str, seed: int) -> bytes:
+    """An image as TF2 writes it: a DT_STRING [3] tensor (width, height, PNG bytes) with the
+    images metadata (the PNG bytes are random)."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
+    from tensorboard.plugins.image import metadata
+
+    png = random.Random(seed).randbytes(_IMAGE_BYTES)
+    shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=3)])
+    tensor = tensor_pb2.TensorProto(dtype=7, tensor_shape=shape, string_val=[b"64", b"64", png])
+    value = summary_pb2.Summary.Value(
+        tag=tag, tensor=tensor, metadata=metadata.create_summary_metadata("", "")
+    )
+    summary = summary_pb2.Summary(value=[value])
+    return event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
+
+
+#: How each benchmark encoding writes tag number ``i``'s scalars, and its irregular records.
+ENCODINGS = ("torch", "tf2-content", "tf2-floatval", "mixed")
+
+
+def _scalar_writer(encoding: str, i: int) -> Callable[[float, int, str, float], bytes]:
+    if encoding == "mixed":  # the encodings alternate per tag
+        encoding = ENCODINGS[i % 3]
+    if encoding == "torch":
+        return scalar_event_bytes
+    field = {"tf2-content": "tensor_content", "tf2-floatval": "float_val"}[encoding]
+    return lambda w, s, t, v: tensor_scalar_event_bytes(w, s, t, v, value_field=field)
+
+
+def write_event_run(
     run_dir: Path,
     n_scalars: int,
     n_tags: int = 100,
@@ -102,34 +195,47 @@ def write_pytorch_run(
     t0: float = 1.7e9,
     evals: Mapping[str, Callable[[float], float]] | None = None,
     eval_every: int = 500,
+    encoding: str = "torch",
+    n_images: int = 0,
 ) -> Path:
-    """Write one PyTorch-style event file: ``n_scalars`` simple_value points, ``n_tags`` tags.
+    """Write one event file: ``n_scalars`` scalar points over ``n_tags`` tags in ``encoding``
+    (see :data:`ENCODINGS`), plus ``n_histograms`` histograms and ``n_images`` images spread over
+    the steps (TF2-style tensors for the ``tf2-*`` encodings, PyTorch-style protos otherwise).
 
     ``evals`` adds eval tags, each logged every ``eval_every`` steps (the last at the last
     step) with the value its function gives for the run's progress in [0, 1]: the curves the
     coord rules read, on top of ``n_scalars``."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / f"events.out.tfevents.{int(t0)}.benchhost.1234.0"
+    tf2 = encoding.startswith("tf2")
+    suffix = ".v2" if tf2 else ""
+    path = run_dir / f"events.out.tfevents.{int(t0)}.benchhost.1234.0{suffix}"
     tags = [f"train/metric_{i:03d}" if i % 3 else f"loss/{i}" for i in range(n_tags)]
+    writers = [_scalar_writer(encoding, i) for i in range(n_tags)]
+    eval_writer = _scalar_writer(encoding, 1)
+    histogram = tf2_histogram_event_bytes if tf2 else histogram_event_bytes
+    image = tf2_image_event_bytes if tf2 else image_event_bytes
     steps = math.ceil(n_scalars / n_tags)
     hist_every = max(1, steps // max(1, n_histograms))
+    image_every = max(1, steps // max(1, n_images))
     written = 0
     with open(path, "wb") as fh:
-        parts = [frame(header_event_bytes(t0))]
+        parts = [frame(header_event_bytes(t0, TF2_WRITER if tf2 else TORCH_WRITER))]
         for step in range(steps):
             wall = t0 + step * 0.01
             for i, tag in enumerate(tags):
                 if written == n_scalars:
                     break
                 value = math.sin(step * 0.001 + i) * (1 + i)
-                parts.append(frame(scalar_event_bytes(wall, step, tag, value)))
+                parts.append(frame(writers[i](wall, step, tag, value)))
                 written += 1
             if evals and (steps - 1 - step) % eval_every == 0:
                 for tag, curve in evals.items():
                     value = curve(step / max(steps - 1, 1))
-                    parts.append(frame(scalar_event_bytes(wall, step, tag, value)))
+                    parts.append(frame(eval_writer(wall, step, tag, value)))
             if n_histograms and step % hist_every == 0:
-                parts.append(frame(histogram_event_bytes(wall, step, "weights/hist", step)))
+                parts.append(frame(histogram(wall, step, "weights/hist", step)))
+            if n_images and step % image_every == 0:
+                parts.append(frame(image(wall, step, "samples/image", step)))
             if len(parts) > 10000:
                 fh.write(b"".join(parts))
                 parts = []
@@ -177,7 +283,7 @@ def main() -> None:
             run = root / f"run_{size}"
             if not run.exists():
                 t = time.perf_counter()
-                write_pytorch_run(run, size)
+                write_event_run(run, size)
                 print(f"wrote {run} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
             r = str(run)
             timings = {}

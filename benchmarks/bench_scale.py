@@ -47,7 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import write_pytorch_run
+from bench_load import write_event_run
 
 PY = sys.executable
 N_TAGS = 200
@@ -75,7 +75,7 @@ def write_run(run_dir: Path, n_scalars: int, n_tags: int = N_TAGS) -> Path:
     """One PyTorch-style event file of ``n_scalars`` simple_value points over ``n_tags`` tags,
     plus :data:`COORD_EVALS` every :data:`EVAL_EVERY` steps: the exact bytes tensorboard's
     EventFileWriter writes (bench_load.py's verified writer)."""
-    return write_pytorch_run(
+    return write_event_run(
         run_dir,
         n_scalars,
         n_tags=n_tags,

@@ -1,10 +1,11 @@
 """coordlint: lint the training logs of coordinate-token vision-language models.
 
 The public API is exactly what is named in ``__all__``: the rule-author face (``rule``,
-``Finding``, ``Severity``, ``NotApplicable``, ``Run``, ``Problem``, ``Report``, the hook
-markers) and the Python API (``load``, ``check``; see :mod:`coordlint.api`). Everything else
-is private. ``load`` and ``check`` are imported on first use, so importing ``coordlint`` (or
-``coordlint.loading``) does not import the engine, the execution layer or the CLI.
+``Finding``, ``Severity``, ``NotApplicable``, ``Run``, ``Reference``, ``Band``, ``Problem``,
+``Report``, the hook markers) and the Python API (``load``, ``check``; see
+:mod:`coordlint.api`). Everything else is private. ``load`` and ``check`` are imported on first
+use, so importing ``coordlint`` (or ``coordlint.loading``) does not import the engine, the
+execution layer or the CLI.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from coordlint.columns import Problem
 from coordlint.hookspecs import hookimpl, hookspec
+from coordlint.reference import Band, Reference
 from coordlint.report import Report
 from coordlint.rule import Finding, NotApplicable, Rule, Severity, rule
 from coordlint.run import Checkpoint, Run
@@ -24,10 +26,12 @@ if TYPE_CHECKING:
 from coordlint._version import __version__
 
 __all__ = [
+    "Band",
     "Checkpoint",
     "Finding",
     "NotApplicable",
     "Problem",
+    "Reference",
     "Report",
     "Rule",
     "Run",

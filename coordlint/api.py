@@ -92,14 +92,17 @@ def check(
     cache: bool | PathLike = False,
     step: int | None = None,
     logs: PathLike | None = None,
+    references: Sequence[PathLike] | None = None,
 ) -> Report:
     """Check ``runs`` (paths, or runs from :func:`load`) and return the report.
 
     Selection, fail level and time limit work as on the command line (``select=["CL2"]``,
     ``fail_on="warning"``, ``rule_timeout=10`` seconds per rule call); the config file is found
     from the current directory up unless ``config`` names one or ``isolated`` is set. ``step``
-    and ``logs`` gate runs as ``--step`` and ``--logs`` do. ``report.failed`` /
-    ``report.exit_code`` say whether the check fails; ``report.to("json")`` renders it.
+    and ``logs`` gate runs as ``--step`` and ``--logs`` do. ``references`` (reference files or
+    runs) compares every run with them as ``--reference`` does (``None``: the config's
+    ``reference:`` entries). ``report.failed`` / ``report.exit_code`` say whether the check
+    fails; ``report.to("json")`` renders it.
     """
     setup = Setup(Path(config) if config is not None else None, isolated, tuple(plugins))
     selection = Selection(select, ignore, extend_select, extend_ignore, fail_on, rule_timeout)
@@ -107,6 +110,7 @@ def check(
     for note in session.plugins.notes:
         warnings.warn(note, FutureWarning, stacklevel=2)
     options = _load_options(jobs, executor, storage_options, cache)
+    session.use_references(None if references is None else _strs(references), options)
     targets = session.targets(None if logs is None else Path(logs), step)
     return session.check(_arriving(runs, options, targets), coordlint.__version__)
 

@@ -44,8 +44,9 @@ class Problem:
 
     ``kind`` is one of: ``truncated``, ``corrupt``, ``empty``, ``header-only``, ``lfs-pointer``,
     ``not-tfrecord``, ``unreadable``, ``too-large``, ``bad-line``, ``bad-value``,
-    ``bad-config``, ``loader-error``. ``offset`` is the byte offset of the damage (None when
-    the whole file is concerned); ``records_skipped`` the records (or log lines) lost;
+    ``bad-tensor``, ``bad-config``, ``loader-error``, ``summary-only`` (a W&B run read from its
+    summary alone: final values, no curves). ``offset`` is the byte offset of the damage (None
+    when the whole file is concerned); ``records_skipped`` the records (or log lines) lost;
     ``bytes_skipped`` and ``ranges`` (``(start, stop)`` byte offsets) the bytes of an event
     file skipped to get past the damage.
     """

@@ -8,7 +8,7 @@ plugin fails loudly instead of being silently ignored.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -86,4 +86,41 @@ def coordlint_formatters() -> Mapping[str, Callable[[Report], str]]:  # type: ig
     A format function receives the finished :class:`coordlint.report.Report` and returns the
     whole report as a string; it must not print. The name becomes a choice of
     ``--output-format``. Names must be unique across plugins.
+    """
+
+
+@hookspec
+def coordlint_sources() -> Sequence[Any]:  # type: ignore[empty-body]
+    """Return the log stores this plugin reads, as ``coordlint.loading.sources.Source``
+    instances (a subclass with a ``name``, ``read()``, and ``recognise()`` for a directory
+    layout and/or ``claim()`` for a file kind; see README "Other sources").
+
+    Discovery asks the built-in sources first (MLflow, Lightning, W&B, CSV and JSON-lines
+    tables), then each plugin's, in plugin order. Names must be unique across plugins.
+
+    Example::
+
+        @coordlint.hookimpl
+        def coordlint_sources():
+            return [OurTrackerSource()]
+    """
+
+
+@hookspec
+def coordlint_reference_config() -> Mapping[str, Sequence[str]]:  # type: ignore[empty-body]
+    """Return the config keys a reference run keeps, as ``{key: paths}``: the key a rule reads
+    from ``reference.config``, and the dotted paths of a run's config that may hold it,
+    preferred first.
+
+    ``coordlint reference build`` (and ``check --reference RUN``) keep only these keys of a
+    reference run's config, so a reference file holds the settings rules compare and nothing
+    else of the run's config (no paths, no tokens). The built-in pack keeps the coord loss
+    settings CL502 compares (temperature, target sigma and truncation, loss weights). Keys
+    must be unique across plugins.
+
+    Example::
+
+        @coordlint.hookimpl
+        def coordlint_reference_config():
+            return {"lr": ["training.learning_rate", "learning_rate"]}
     """

@@ -5,6 +5,7 @@ Formatters read a :class:`Report` and nothing else; the exit code is derived fro
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,11 @@ class Report:
     suppressed: list[Suppressed] = field(default_factory=list)
     #: The output formats available to :meth:`to` (set by the check that made the report).
     formatters: dict[str, Callable[[Report], str]] = field(default_factory=dict, repr=False)
+    #: The end-of-training table's columns, ``(name, tags)``, and which way each is better
+    #: (``"lower"``/``"higher"``), from the ``coordlint_summary_columns`` hook: what the
+    #: HTML report tabulates and plots across runs (set by the check that made the report).
+    summary_columns: list[tuple[str, tuple[str, ...]]] = field(default_factory=list, repr=False)
+    summary_better: dict[str, str] = field(default_factory=dict, repr=False)
 
     def fails(self, finding: Finding) -> bool:
         """Whether ``finding`` is at or above the fail level."""
@@ -95,6 +101,19 @@ class Report:
         if not isinstance(text, str):
             raise TypeError(f"output format {fmt!r} returned {type(text).__name__}, not str")
         return valid_unicode(text)
+
+    def _repr_html_(self) -> str | None:
+        """The HTML report, for a notebook to show inline: in an ``<iframe srcdoc>``, so its
+        styles and script neither reach the notebook nor are reached by it. ``None`` (the
+        plain repr) when the report has no ``html`` format."""
+        if "html" not in self.formatters:
+            return None
+        page = html.escape(self.to("html"), quote=True)
+        return (
+            f'<iframe class="coordlint-report" srcdoc="{page}" title="coordlint report" '
+            'style="width: 100%; height: 720px; border: 1px solid #d0d7de; '
+            'border-radius: 6px;"></iframe>'
+        )
 
     def counts(self) -> dict[Severity, int]:
         counts = dict.fromkeys(Severity, 0)

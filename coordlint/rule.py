@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Literal
 
+from coordlint.reference import Band
+
 __all__ = ["CODE_PATTERN", "Finding", "NotApplicable", "Rule", "Severity", "rule", "rules_in"]
 
 CODE_PATTERN = re.compile(r"^[A-Z]{1,3}[0-9]{3}$")
@@ -71,7 +73,8 @@ class Finding:
     optional: when unset the rule's configured severity applies. A ``scope="runs"`` rule must set
     ``run`` to the name of the run the finding is about. ``series`` is the curve the verdict was
     read from (a step-indexed Series), so reports can draw it with ``step`` marked and, when
-    ``data`` has a ``threshold``, the threshold line.
+    ``data`` has a ``threshold``, the threshold line. ``band`` is the reference envelope the
+    series was judged against (a :class:`coordlint.reference.Band`), drawn around it.
     """
 
     message: str
@@ -83,6 +86,7 @@ class Finding:
     code: str = ""
     rule: str = ""
     series: Any = field(default=None, compare=False, repr=False)
+    band: Band | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ import math
 import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coordlint.columns import EMPTY, Problem, ScalarColumns
+from coordlint.reference import Reference
 from coordlint.runconfig import CONFIG_TYPES, RunConfig
 from coordlint.rundata import Checkpoint, RunData
 
@@ -61,7 +62,7 @@ class Run:
         *,
         tag_aliases: Mapping[str, Sequence[str]] | None = None,
         checkpoint: Checkpoint | None = None,
-        references: Sequence[Any] = (),
+        references: Sequence[Reference] = (),
         asked: list[str] | None = None,
     ) -> None:
         """A face over ``data`` (the whole run); ``checkpoint`` (default: the data's own)
@@ -75,7 +76,7 @@ class Run:
         #: The checkpoint this run is judged as of, or ``None`` for a whole run.
         self.checkpoint = checkpoint
         #: Reference runs the team trusts, to compare against (see ``check --reference``).
-        self.references: tuple[Any, ...] = tuple(references)
+        self.references: tuple[Reference, ...] = tuple(references)
 
     # -- who the run is -------------------------------------------------------------------
     @property
@@ -196,6 +197,12 @@ class Run:
         face._lacking = self._lacking
         face.checkpoint = self.checkpoint
         face.references = self.references
+        return face
+
+    def _with_references(self, references: Sequence[Reference]) -> Run:
+        """This face with ``references`` attached (the check core's: loaded once per check)."""
+        face = self._for_rule(self._asked, whole=self._data is self._whole)
+        face.references = tuple(references)
         return face
 
     def _lacked(self, code: str, tags: Sequence[str]) -> None:

@@ -20,7 +20,9 @@ from coordlint.columns import ScalarColumns
 from coordlint.core import engine
 from coordlint.core.config import Settings
 from coordlint.core.plugins import load_plugins
+from coordlint.core.references import reference_from_run
 from coordlint.execution.collect import Targets, load_path
+from coordlint.reference import Reference
 from coordlint.rule import Finding, Rule
 from coordlint.run import Run
 from coordlint.rundata import RunData
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 #: ``(step, value)`` pairs.
 SeriesLike = Union["pd.Series", Mapping[int, float], Sequence[tuple[int, float]]]
 
-__all__ = ["SeriesLike", "check", "load", "make_run", "write_events"]
+__all__ = ["SeriesLike", "check", "load", "make_reference", "make_run", "write_events"]
 
 
 def _pairs(data: SeriesLike) -> tuple[np.ndarray, np.ndarray]:
@@ -119,15 +121,25 @@ def load(path: str | Path) -> Run:
     return Run(runs[0])
 
 
+def make_reference(run: Run) -> Reference:
+    """``run`` as a reference run, reduced as ``coordlint reference build`` reduces it (the
+    built-in pack's config keys, eval tags exact, other tags binned)."""
+    return reference_from_run(run._whole, load_plugins(autoload=False).reference_config)
+
+
 def check(
     runs: Run | Iterable[Run],
     select: str | Sequence[str] = "ALL",
     *,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     rules: Iterable[Rule] | None = None,
+    references: Sequence[Reference] = (),
 ) -> list[Finding]:
-    """Run the selected rules (built-ins and installed plugins, or ``rules``) through the engine."""
+    """Run the selected rules (built-ins and installed plugins, or ``rules``) through the
+    engine, with ``references`` (see :func:`make_reference`) attached to every run."""
     runs = [runs] if isinstance(runs, (Run, RunData)) else list(runs)
+    if references:
+        runs = [(r if isinstance(r, Run) else Run(r))._with_references(references) for r in runs]
     plugins = load_plugins()
     available = {r.code: r for r in rules} if rules is not None else plugins.rules
     settings = Settings(select=[select] if isinstance(select, str) else list(select))

@@ -20,3 +20,8 @@ def coordlint_summary_columns() -> list[tuple[str, tuple[str, ...], str]]:
 @coordlint.hookimpl
 def coordlint_config_keys() -> dict[str, type]:
     return _coord.config_key_types()
+
+
+@coordlint.hookimpl
+def coordlint_reference_config() -> dict[str, tuple[str, ...]]:
+    return {key: _coord.CONFIG_PATHS[key] for key in _coord.REFERENCE_KEYS}

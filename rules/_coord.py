@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coordlint import Run
+from coordlint import Reference, Run
 from coordlint.runconfig import expected_type
 
 if TYPE_CHECKING:
     import pandas as pd
+
+#: What the helpers below read: a run, or a reference run (which has the same reading face).
+Logged = Run | Reference
 
 __all__ = [
     "CONFIG_KEYS",
@@ -130,6 +133,8 @@ WEIGHT_KEYS = (
     CFG_GATE_WEIGHT,
     CFG_TEXT_GATE_WEIGHT,
 )
+# What a reference run keeps of its config (coordlint_reference_config): what CL502 compares.
+REFERENCE_KEYS = (CFG_SOFTCE_ENABLED, *TARGET_KEYS, *WEIGHT_KEYS)
 
 # -- the end-of-training summary: (column, metric, which way is better), in the analysis
 # note's order -------------------------------------------------------------------------------
@@ -158,7 +163,7 @@ def metric_tags(metric: str, split: str = "eval") -> tuple[str, ...]:
     return (f"{split}/{SOFTCE}/{metric}", f"{split}/{DIAG}/{metric}")
 
 
-def coord_tag(run: Run, metric: str, split: str = "eval") -> str | None:
+def coord_tag(run: Logged, metric: str, split: str = "eval") -> str | None:
     """The first of :func:`metric_tags` the run logs, or ``None`` (asks ``run.has`` for each)."""
     for tag in metric_tags(metric, split):
         if run.has(tag):
@@ -166,7 +171,7 @@ def coord_tag(run: Run, metric: str, split: str = "eval") -> str | None:
     return None
 
 
-def coord_series(run: Run, metric: str, split: str = "eval") -> tuple[str | None, pd.Series]:
+def coord_series(run: Logged, metric: str, split: str = "eval") -> tuple[str | None, pd.Series]:
     """``(tag, finite values by step)`` of coord metric ``metric``; ``(None, empty)`` if absent."""
     tag = coord_tag(run, metric, split)
     if tag is None:
@@ -184,13 +189,13 @@ def logs_coord_metrics(run: Run) -> bool:
     return any(any(m in f"/{tag}" for m in markers) or tag.endswith(FLIP) for tag in run.tags)
 
 
-def logs_block(run: Run, block: str, splits: Sequence[str] = ("eval", "train")) -> bool:
+def logs_block(run: Logged, block: str, splits: Sequence[str] = ("eval", "train")) -> bool:
     """Whether the run logs any ``<split>/<block>/*`` tag (``block`` is SOFTCE or DIAG)."""
     prefixes = tuple(f"{s}/{block}/" for s in splits)
     return any(tag.startswith(prefixes) for tag in run.tags)
 
 
-def config_value(run: Run, key: str) -> object | None:
+def config_value(run: Logged, key: str) -> object | None:
     """Coord config ``key`` (one of :data:`CONFIG_KEYS`) from the first of its
     :data:`CONFIG_PATHS` the run's config holds with a value of its :data:`KEY_TYPES` type, or
     ``None`` when the config does not say. (The engine already hides and reports a key of the

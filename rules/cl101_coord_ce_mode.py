@@ -63,7 +63,7 @@ _ADVICE = {
 }
 
 
-def _config_mode(run: coordlint.Run) -> str | None:
+def _config_mode(run: m.Logged) -> str | None:
     enabled = m.config_value(run, m.CFG_SOFTCE_ENABLED)
     if enabled is None:
         return None
@@ -75,7 +75,7 @@ def _config_mode(run: coordlint.Run) -> str | None:
     return "mixed" if weight > 0 else "soft_only"
 
 
-def _log_mode(run: coordlint.Run, min_ce: float) -> tuple[str | None, str]:
+def _log_mode(run: m.Logged, min_ce: float) -> tuple[str | None, str]:
     """The mode the logs show and the evidence, or (None, "") when the logs say nothing."""
     for split in ("eval", "train"):
         tag = f"{split}/{m.SOFTCE}/ce"
@@ -97,6 +97,16 @@ def _log_mode(run: coordlint.Run, min_ce: float) -> tuple[str | None, str]:
     if m.logs_block(run, m.DIAG):
         return "pure_ce", f"no {m.SOFTCE}/* block, only {m.DIAG}/* diagnostics"
     return None, ""
+
+
+def objective(run: m.Logged, min_ce: float = 0.0) -> str | None:
+    """The coord objective CL101 reports for ``run`` (or a reference run): ``mixed``,
+    ``soft_only``, ``pure_ce`` or ``unknown``; ``None`` when neither logs nor config say."""
+    log_mode, _ = _log_mode(run, min_ce)
+    config_mode = _config_mode(run)
+    if log_mode is None and config_mode is None:
+        return None
+    return log_mode if log_mode not in (None, "unknown") else (config_mode or "unknown")
 
 
 @coordlint.rule("CL101", "coord-ce-mode", severity="info", params={"min_ce": 0.0})

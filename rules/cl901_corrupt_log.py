@@ -4,11 +4,12 @@
 Reports what the loader could not read: a truncated final record (a job still writing), damaged
 bytes in an event file (a record whose CRC fails, a length that runs past the end or over the
 1 GiB record limit, junk between records: the loader skips to the next intact record and says
-exactly which bytes it skipped), a file that is empty, holds only its header, is a Git LFS
-pointer, is not a TFRecord file at all, is not a regular file (a FIFO, a device), is too large
-to read whole, or cannot be read; for JSON logs, a line that is not JSON or not an object, has
-no step that fits int64, or a number beyond float64's range; a config file that is not a JSON
-object; a file coordlint itself failed on (``loader-error``: please report it).
+exactly which bytes it skipped), a scalar tensor that does not hold exactly one valid value of
+its dtype (its value is skipped: ``bad-tensor``), a file that is empty, holds only its header,
+is a Git LFS pointer, is not a TFRecord file at all, is not a regular file (a FIFO, a device),
+is too large to read whole, or cannot be read; for JSON logs, a line that is not JSON or not an
+object, has no step that fits int64, or a number beyond float64's range; a config file that is
+not a JSON object; a file coordlint itself failed on (``loader-error``: please report it).
 
 A run from which no scalar point could be read at all is an error: each of its log files is
 reported at ``error`` with the reason (its damage, or that it holds no scalar point), so the

@@ -121,17 +121,12 @@ def test_no_function_level_import_of_coordlint_modules():
     assert offenders == []
 
 
-# Being reworked on its own branch (issue 20: the TF2 columnar decoder in events.py), which
-# splits the module; remove it from here when that lands.
-PENDING_SPLIT = {"coordlint/loading/events.py"}
-
-
 def test_no_module_is_over_400_lines():
     long = {
         name: n
         for p in PACKAGE.rglob("*.py")
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
-        and (name := str(p.relative_to(PACKAGE.parent))) not in PENDING_SPLIT
+        and (name := str(p.relative_to(PACKAGE.parent)))
     }
     assert long == {}
 

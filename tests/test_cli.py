@@ -73,7 +73,7 @@ def test_fail_on_warning_counts_warnings(tmp_path, clean_run):
         (["/definitely/not/here"], "does not exist"),
         (["--select", "ZZ9"], "unknown rule code or prefix 'ZZ9'"),
         (["--output-format", "yaml"], "'yaml' is not one of"),
-        (["--fail-on", "sometimes"], "Invalid value for '--fail-on'"),
+        (["--fail-on", "sometimes"], "coordlint: error: invalid value for '--fail-on'"),
         (["-p", "rules"], "expected no:NAME"),
         (["--plugin", "no_such_module_xyz"], "plugin 'no_such_module_xyz' failed to import"),
     ],
@@ -257,12 +257,12 @@ def test_summary_command_prints_the_table_in_each_format(tmp_path, monkeypatch):
         str(p) for p in (Path(__file__).resolve().parents[1] / "examples" / "runs").iterdir()
     )
     runner = CliRunner()
-    markdown = runner.invoke(cli, ["summary", "--isolated", *examples, "--format", "markdown"])
+    markdown = runner.invoke(cli, ["summary", "--isolated", *examples, "-f", "markdown"])
     assert markdown.exit_code == 0, markdown.output
     lines = markdown.output.splitlines()
     assert lines[0].startswith("| model | max_train_step | max_eval_step | eval_coord_ce |")
     assert "| soft_ce_only | 1830 | 1832 | 0 | 3.5260 |" in markdown.output
-    csv = runner.invoke(cli, ["summary", "--isolated", *examples, "--format", "csv"])
+    csv = runner.invoke(cli, ["summary", "--isolated", *examples, "--output-format", "csv"])
     assert csv.output.splitlines()[0].startswith("model,max_train_step,max_eval_step")
     assert runner.invoke(cli, ["summary", "/no/such/run"]).exit_code == 2
 
@@ -325,3 +325,76 @@ def test_an_unusable_cache_dir_is_skipped_and_said_once(tmp_path, nan_run, clean
         result.stderr
     )
     assert "not caching" not in invoke(*args, "--no-cache").stderr
+
+
+def test_explain_takes_a_code_or_a_name_and_prints_markdown():
+    runner = CliRunner()
+    by_code = runner.invoke(cli, ["explain", "--isolated", "cl201"])
+    by_name = runner.invoke(cli, ["explain", "--isolated", "soft-ce-rebound"])
+    assert by_code.exit_code == by_name.exit_code == 0
+    assert by_code.output == by_name.output
+    assert by_code.output.startswith("CL201 soft-ce-rebound (default severity: warning;")
+    assert "## What it does" in by_code.output and "``" not in by_code.output
+    assert "Reads the eval curve of each metric in `metrics` (default: `soft_ce`" in by_code.output
+    typo = runner.invoke(cli, ["explain", "soft-ce-rebond"])
+    assert typo.exit_code == 2
+    assert typo.output == (
+        "coordlint: error: no rule has the code or name 'soft-ce-rebond' "
+        "(did you mean 'soft-ce-rebound'?) (see 'coordlint rules')\n"
+    )
+
+
+def test_rules_as_json_lists_every_field_of_every_rule():
+    runner = CliRunner()
+    doc = json.loads(runner.invoke(cli, ["rules", "--isolated", "-f", "json"]).output)
+    text = runner.invoke(cli, ["rules", "--isolated"]).output.splitlines()[1:]
+    assert [r["code"] for r in doc] == [line.split()[0] for line in text]
+    cl201 = next(r for r in doc if r["code"] == "CL201")
+    assert cl201["name"] == "soft-ce-rebound" and cl201["severity"] == "warning"
+    assert cl201["enabled"] is True and cl201["scope"] == "run"
+    assert cl201["params"]["min_rise"] == 0.05
+    assert cl201["explanation"].startswith("A soft-CE diagnostic improved")
+    assert "## Why it matters" in cl201["explanation"] and "``" not in cl201["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["check"], "coordlint: error: missing argument 'RUN...' (see 'coordlint check --help')"),
+        (
+            ["check", "--no-such-flag", "x"],
+            "coordlint: error: no such option '--no-such-flag' (see 'coordlint check --help')",
+        ),
+        (
+            ["summary", "-f", "yaml", "x"],
+            "coordlint: error: invalid value for '--output-format' / '-f': 'yaml' is not one of "
+            "'text', 'markdown', 'csv', 'json' (see 'coordlint summary --help')",
+        ),
+        (["chek"], "coordlint: error: no such command 'chek'. Did you mean 'check'? (see "),
+    ],
+)
+def test_click_usage_errors_are_one_line_in_coordlints_style(args, line):
+    result = CliRunner().invoke(cli, args, prog_name="coordlint")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(line) and result.stderr.count("\n") == 1
+
+
+def test_shell_completion_as_the_readme_documents_it():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "_COORDLINT_COMPLETE=bash_source coordlint" in readme
+    env = {**os.environ, "_COORDLINT_COMPLETE": "bash_source"}
+    script = subprocess.run(
+        [sys.executable, "-m", "coordlint"], env=env, capture_output=True, text=True
+    )
+    assert script.returncode == 0 and "_coordlint_completion()" in script.stdout
+    env = {
+        **os.environ,
+        "_COORDLINT_COMPLETE": "bash_complete",
+        "COMP_WORDS": "coordlint check --rep",
+        "COMP_CWORD": "2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "coordlint"], env=env, capture_output=True, text=True
+    )
+    assert done.stdout.split() == ["plain,--report"]

@@ -65,7 +65,10 @@ def test_pyproject_without_section_is_not_a_config(tmp_path, monkeypatch):
     [
         ("select: [CL9]\nbogus: 1\n", r"coordlint.yaml:2: bogus: unknown key 'bogus'"),
         ("fail-on: sometimes\n", r"coordlint.yaml:1: fail-on: must be one of"),
-        ("fail-on: 3\n", r"coordlint.yaml:1: fail-on: must be a str"),
+        (
+            "fail-on: 3\n",
+            "coordlint.yaml:1: fail-on: must be one of info, warning, error, never, got 3",
+        ),
         ("severity:\n  CL902: loud\n", r"coordlint.yaml:2: severity.CL902: unknown severity"),
         ("select: [\n", r"coordlint.yaml:2: invalid YAML"),
         ("- a\n- b\n", r"must be a mapping"),
@@ -90,6 +93,37 @@ def test_unknown_codes_and_params_are_errors(tmp_path, rules, text, message):
     s = load_settings(write(tmp_path / "coordlint.yaml", text))
     with pytest.raises(ConfigError, match=message):
         s.validate(rules)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fial-on: warning\n", "unknown key 'fial-on' (did you mean 'fail-on'?) (known keys: "),
+        ("fail_on: warning\n", "unknown key 'fail_on' (did you mean 'fail-on'?)"),
+        ("fail-on: warn\n", "never, got 'warn' (did you mean 'warning'?)"),
+        ("fail-on: 3\n", "must be one of info, warning, error, never, got 3"),
+        (
+            "severity:\n  CL201: eror\n",
+            "unknown severity 'eror' (choose info, warning or error) (did you mean 'error'?)",
+        ),
+        ("select: [CL2O1]\n", "unknown rule code or prefix 'CL2O1' (did you mean 'CL201'?)"),
+        ("severity:\n  CL21: info\n", "unknown rule code 'CL21' (did you mean 'CL201'?)"),
+        ("params:\n  CL201:\n    min_ris: 1\n", "no param 'min_ris' (did you mean 'min_rise'?)"),
+        (
+            "ignore:\n  - {code: CL503, reson: x}\n",
+            "unknown field 'reson' in an ignore entry (did you mean 'reason'?)",
+        ),
+        (
+            "checkpoints:\n  - {path: a, log: b}\n",
+            "unknown field 'log' in entry 0 (did you mean 'logs'?)",
+        ),
+        ("bogus: 1\n", "unknown key 'bogus' (known keys: select,"),  # nothing close: no guess
+    ],
+)
+def test_a_typo_gets_did_you_mean_and_the_allowed_values(tmp_path, rules, text, message):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path / "coordlint.yaml", text)).validate(rules)
+    assert message in str(caught.value)
 
 
 def test_param_types_are_checked():
@@ -166,7 +200,10 @@ def test_an_oversized_config_is_refused_unread(tmp_path):
     [
         ("tool = 5\n", "pyproject.toml:1: tool: must be a table"),
         ("[tool]\ncoordlint = 5\n", "pyproject.toml:2: [tool.coordlint] must be a table"),
-        ("[tool.coordlint]\nfail-on = 3\n", "pyproject.toml:2: fail-on: must be a str"),
+        (
+            "[tool.coordlint]\nfail-on = 3\n",
+            "pyproject.toml:2: fail-on: must be one of info, warning",
+        ),
         ("[tool.coordlint]\nbogus = 1\n", "pyproject.toml:2: bogus: unknown key 'bogus'"),
         (
             "[tool.coordlint.severity]\nCL902 = 'loud'\n",

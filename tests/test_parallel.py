@@ -147,8 +147,8 @@ def test_open_executor_specs():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--jobs", "-1"], "Invalid value for '--jobs' / '-j'"),
-        (["--jobs", "x"], "Invalid value for '--jobs' / '-j'"),
+        (["--jobs", "-1"], "invalid value for '--jobs' / '-j'"),
+        (["--jobs", "x"], "invalid value for '--jobs' / '-j'"),
         (["--executor", "warp-drive"], "unknown --executor 'warp-drive'"),
         (["--executor", "process:0"], "the worker count must be at least 1"),
         (["--executor", "json:dumps"], "json:dumps failed: TypeError"),

@@ -233,7 +233,7 @@ def coordlint(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess
 def test_entry_point_pack_is_autoloaded(installed_pack):
     rules = coordlint(installed_pack, "rules", "--isolated")
     assert rules.returncode == 0, rules.stderr
-    for code in ("TM001", "TM002", "TM003"):
+    for code in ("TM001", "TM002", "TM003", "TM004"):
         assert code in rules.stdout
     assert "team_rules" in rules.stdout
     plugins = coordlint(installed_pack, "plugins")

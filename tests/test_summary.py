@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from coordlint.cli import cli
 from coordlint.core.plugins import load_plugins
 from coordlint.core.summary import format_summary
 from coordlint.core.summary import summary_table as _summary_table
@@ -141,3 +144,83 @@ def test_markdown_number_spelling():
     cells = format_summary(summary_table([run]), "markdown").splitlines()[2].split(" | ")
     assert cells[4:7] == ["1234.5679", "1.2345e-04", "-0.5000"]
     assert np.isnan(summary_table([run]).loc["x", "eval_coord_ce"])
+
+
+def _table_from_csv(text: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), na_values=["NA"], keep_default_na=False)
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as plain Python values, NA as None (what JSON holds)."""
+    return [
+        {k: None if pd.isna(v) else getattr(v, "item", lambda v=v: v)() for k, v in row.items()}
+        for row in table.to_dict("records")
+    ]
+
+
+def test_json_reads_back_as_the_same_table_as_csv(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples are outside this project: named by their dirs
+    runner = CliRunner()
+    args = ["summary", "--isolated", *(str(RUNS / n) for n in NAMES)]
+    as_json = runner.invoke(cli, [*args, "-f", "json"])
+    as_csv = runner.invoke(cli, [*args, "--output-format", "csv", "-o", "table.csv"])
+    assert as_json.exit_code == as_csv.exit_code == 0, as_json.output + as_csv.output
+    assert as_csv.stdout == ""  # -o: the table went to the file
+    rows = json.loads(as_json.stdout)
+    from_csv = _table_from_csv((tmp_path / "table.csv").read_text())
+    assert rows == _records(from_csv)  # the same cells, to the last bit
+    assert len(rows) == 3 and list(rows[0]) == list(from_csv.columns)
+    from_json = pd.DataFrame(rows)
+    # exact: the logged float32 value, spelled shortest, in both (not 3.5260000228881836)
+    assert from_json.set_index("model").loc["soft_ce_only", "eval_coord_soft_ce"] == 3.526
+    logged = trio_value("soft_ce_only", "eval/coord_softce_w1/soft_ce")
+    assert np.float32(3.526) == np.float32(logged) and logged != 3.526
+    assert from_json["eval_coord_ce"].isna().tolist() == [False, True, False]  # null and NA
+
+
+def trio_value(name: str, tag: str) -> float:
+    return float(load(RUNS / name).series(tag).iloc[-1])
+
+
+def test_a_float64_value_is_exact_too():
+    run = make_run({"eval/coord_diag/soft_ce": {1: 0.1}}, name="x")  # 0.1 as a float64
+    table = summary_table([run])
+    table["eval_coord_soft_ce"] = [0.1 + 2**-40]  # not a float32: written in full
+    text = format_summary(table, "csv")
+    assert f",{0.1 + 2**-40!r}," in text
+    assert json.loads(format_summary(table, "json")) == _records(_table_from_csv(text))
+
+
+def test_columns_pick_named_columns_and_any_tag(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    args = ["summary", "--isolated", *(str(RUNS / n) for n in NAMES), "-f", "csv"]
+    picked = runner.invoke(cli, [*args, "--columns", "eval/loss,eval_coord_soft_ce"])
+    assert picked.exit_code == 0, picked.output
+    table = _table_from_csv(picked.stdout).set_index("model")
+    assert list(table.columns) == [
+        "max_train_step",
+        "max_eval_step",
+        "eval/loss",
+        "eval_coord_soft_ce",
+    ]
+    soft_ce = trio_value("pure_ce_only", "eval/coord_diag/soft_ce")
+    assert np.float32(table.loc["pure_ce_only", "eval_coord_soft_ce"]) == np.float32(soft_ce)
+    loss = trio_value("pure_ce_only", "eval/loss")
+    assert np.float32(table.loc["pure_ce_only", "eval/loss"]) == np.float32(loss)
+    typo = runner.invoke(cli, [*args, "--columns", "eval/los", "--columns", "train/loss"])
+    assert typo.exit_code == 0
+    assert "coordlint: warning: no run logs eval/los (did you mean 'eval/loss'?)" in typo.stderr
+    assert _table_from_csv(typo.stdout)["eval/los"].isna().all()
+
+
+def test_format_is_a_deprecated_alias(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["summary", "--isolated", str(RUNS / NAMES[0])]
+    old = CliRunner().invoke(cli, [*args, "--format", "markdown"])
+    new = CliRunner().invoke(cli, [*args, "-f", "markdown"])
+    assert old.exit_code == 0 and old.stdout == new.stdout
+    assert "summary --format is deprecated; use -f/--output-format" in old.stderr
+    assert "--format" not in CliRunner().invoke(cli, ["summary", "--help"]).output.replace(
+        "--output-format", ""
+    )

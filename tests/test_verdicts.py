@@ -65,9 +65,9 @@ def test_damage_beside_readable_points_stays_a_warning(tmp_path):
 
 
 def test_a_file_that_is_no_log_exits_2_saying_what_it_is_not(tmp_path):
-    csv = tmp_path / "metrics.csv"
-    csv.write_text("step,loss\n1,0.5\n")
-    result = invoke(str(csv))
+    notes = tmp_path / "notes.txt"  # (a metrics.csv is a Lightning run: tests/sources)
+    notes.write_text("step,loss\n1,0.5\n")
+    result = invoke(str(notes))
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert "is not a TensorBoard event file (no 'tfevents' in its name)" in result.stderr

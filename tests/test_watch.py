@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import queue
@@ -266,3 +267,46 @@ def _last_record_start(blob: bytes) -> int:
         start = pos
         pos += 16 + struct.unpack_from("<Q", blob, pos)[0]
     return start
+
+
+def test_jsonl_prints_each_new_finding_as_one_json_line(tmp_path, monkeypatch):
+    run_dir = tmp_path / "live"
+    _grow(run_dir, monkeypatch)
+    result = CliRunner().invoke(
+        cli,
+        [
+            *("watch", "--isolated", str(run_dir), "--interval", "0", "--max-checks", "6"),
+            *("--select", "CL201,CL902", "-f", "jsonl"),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["code"], r["step"]) for r in rows] == [
+        ("CL201", 500),
+        ("CL902", 900),
+        ("CL201", 1100),
+    ]
+    assert set(rows[0]) == {"run", "code", "rule", "severity", "message", "tag", "step", "data"}
+    assert rows[1]["severity"] == "error" and rows[1]["tag"] == "train/loss"
+
+
+def test_until_fail_stops_at_the_first_failing_finding_with_exit_1(tmp_path, monkeypatch):
+    run_dir = tmp_path / "live"
+    sleeps = _grow(run_dir, monkeypatch)
+    args = ["watch", "--isolated", str(run_dir), "--interval", "0", "--select", "CL201,CL902"]
+    result = CliRunner().invoke(cli, [*args, "--until-fail", "-f", "jsonl"])
+    assert result.exit_code == 1, result.output
+    assert len(sleeps) == 3  # the NaN arrives with the 4th check: no 5th
+    codes = [json.loads(line)["code"] for line in result.stdout.splitlines()]
+    assert codes == ["CL201", "CL902"]  # the warning did not stop it; the error did
+    assert "coordlint: stopped at check 4: a finding at or above the fail level" in result.stderr
+
+
+def test_until_fail_follows_the_fail_level(tmp_path, monkeypatch):
+    run_dir = tmp_path / "live"
+    sleeps = _grow(run_dir, monkeypatch)
+    args = ["watch", "--isolated", str(run_dir), "--interval", "0", "--select", "CL201"]
+    result = CliRunner().invoke(cli, [*args, "--until-fail", "--fail-on", "info"])
+    assert result.exit_code == 1, result.output
+    assert len(sleeps) == 2  # the rise is sustained at the 3rd check: CL201 (an info here)
+    assert result.stdout.startswith("live CL201 [")

@@ -13,10 +13,6 @@ a correct CRC. Loaded with :func:`coordlint.loading.load_run`:
 * every point loaded is one the reference decoder (tensorboard's ``tensor_util``) reads from
   some record of the file.
 
-Records of :data:`OPEN_ELSEWHERE` test what the tensor decoder's strictness work (issue 15
-items 1, 3 and 9: negative ``half_val``, one byte of bfloat16 content, content or values
-that do not hold exactly one in-range value) fixes in ``events.py``: their failures are counted
-apart and do not fail the campaign unless ``strict``.
 """
 
 from __future__ import annotations
@@ -49,7 +45,6 @@ HOSTILE = (
     "bfloat16-short",
     "metadata-kinds",
 )
-OPEN_ELSEWHERE = frozenset({"half-negative", "bfloat16-short", "tensor-extra-values"})
 _TAGS = ("loss", "eval/loss", "é/ü", "", " ", "a" * 300, "x\ny", "train/lr", "t\x00z", "🙂")
 _DTYPES = (1, 2, 3, 4, 5, 6, 9, 10, 14, 17, 19, 22, 23)
 
@@ -194,15 +189,11 @@ def _hostile(rng: random.Random, i: int) -> tuple[str, bytes]:
 
 def make_case(seed: int, case: int, header: bytes) -> tuple[list[tuple[str, bytes]], int]:
     """Case ``case`` of ``seed``: its records (kind, Event bytes) and the window size to
-    read it with. One file in five may hold records of :data:`OPEN_ELSEWHERE`."""
+    read it with."""
     rng = random.Random(f"{seed}:{case}")
-    allow_open = rng.random() < 0.2
     made = [("header", header)]
     for i in range(rng.randrange(1, 31)):
-        record = _hostile(rng, i) if rng.random() < 0.4 else _good(rng, i)
-        while record[0] in OPEN_ELSEWHERE and not allow_open:
-            record = _hostile(rng, i)
-        made.append(record)
+        made.append(_hostile(rng, i) if rng.random() < 0.4 else _good(rng, i))
     return made, rng.choice((4096, 61))
 
 
@@ -218,9 +209,7 @@ def _reference(payloads: list[bytes]) -> list[list[Point] | None]:
     return out
 
 
-def run(
-    cases: int, seed: int, workdir: Path, realruns: Path | None = None, strict: bool = False
-) -> Tally:
+def run(cases: int, seed: int, workdir: Path, realruns: Path | None = None) -> Tally:
     del realruns
     tally = Tally("records", seed)
     timer = Timer(tally)
@@ -228,7 +217,6 @@ def run(
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "events.out.tfevents.1.fuzz"
     header = event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString()
-    elsewhere = 0
     for case in range(cases):
         made, chunk = make_case(seed, case, header)
         path.write_bytes(b"".join(frame(data) for _, data in made))
@@ -241,7 +229,6 @@ def run(
             possible.update(points)
             if kind not in HOSTILE:
                 good.update(points)
-        open_case = any(kind in OPEN_ELSEWHERE for kind, _ in made) and not strict
         with timer.case():
             try:
                 with time_limit(TIME_LIMIT):
@@ -259,22 +246,12 @@ def run(
             loaded = loaded_points(got.columns)
             failures["lost_points"] += sum((good - loaded).values())
             failures["wrong_values"] += sum((loaded - possible).values())
-        if not open_case:
-            tally.points_expected += sum(good.values())
-            tally.points_kept += sum(good.values()) - failures["lost_points"]
+        tally.points_expected += sum(good.values())
+        tally.points_kept += sum(good.values()) - failures["lost_points"]
         for what, count in failures.items():
-            if not count:
-                continue
-            if open_case:
-                elsewhere += count
-            else:
+            if count:
                 kinds = [k for k, _ in made]
                 tally.fail(what, f"case {case}: {count} {what} ({kinds})", count)
-    if elsewhere:
-        tally.examples.append(
-            f"not counted: {elsewhere} failures in files holding records of"
-            f" {sorted(OPEN_ELSEWHERE)} (the events.py strictness work)"
-        )
     return tally
 
 

@@ -153,6 +153,7 @@ def records_of(blob: bytes) -> list[tuple[int, int]]:
 #: TensorFlow's real and integer dtypes (float, double, int32, uint8, int16, int8, int64, bool,
 #: bfloat16, uint16, half, uint32, uint64).
 NUMERIC_DTYPES = frozenset({1, 2, 3, 4, 5, 6, 9, 10, 14, 17, 19, 22, 23})
+_NOT_VALUES = frozenset({"dtype", "tensor_shape", "version_number"})
 
 
 def _bits(x: float) -> int:
@@ -180,8 +181,11 @@ def decode_record(data: bytes) -> Decoded:
         elif v.HasField("tensor"):
             tensor = True
             t = v.tensor
+            valued = {f.name for f, _ in t.ListFields()} - _NOT_VALUES
             if len(t.tensor_shape.dim) or t.tensor_shape.unknown_rank:
                 pass  # not 0-d
+            elif t.dtype in NUMERIC_DTYPES and not valued:
+                number = _bits(0.0)  # no value at all: TensorFlow's encoding of a zero tensor
             elif t.dtype == 14:  # bfloat16 (tensor_util has no numpy type for it)
                 number = _bfloat16(t)
             elif t.dtype in NUMERIC_DTYPES:

@@ -18,6 +18,7 @@ import coordlint
 from coordlint.cli import allocator
 from coordlint.cli.check_command import check
 from coordlint.cli.options import CliState
+from coordlint.cli.reference_commands import reference_group
 from coordlint.cli.rules_commands import explain, plugins_command, rules_command
 from coordlint.cli.summary_command import summary_command
 from coordlint.cli.watch_command import clean_command, watch_command
@@ -31,7 +32,9 @@ DEBUG_ENV = "COORDLINT_DEBUG"
 
 class CoordlintGroup(click.Group):
     """Maps every error to one line on stderr and exit 2; tracebacks only with ``--debug``.
-    The line is printable: a path or name in it cannot act on the terminal."""
+    The line is printable: a path or name in it cannot act on the terminal. Click's usage
+    errors (a missing argument, an unknown option, an invalid value) are the same one line,
+    ``coordlint: error: ...``, with where the command's help is."""
 
     def main(
         self,
@@ -48,8 +51,11 @@ class CoordlintGroup(click.Group):
             )
         except click.exceptions.Exit as exc:
             code = exc.exit_code
-        except click.ClickException as exc:  # UsageError, BadParameter, FileError, ...
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `coordlint`: the help
             exc.show()
+            code = 2
+        except click.ClickException as exc:  # UsageError, BadParameter, FileError, ...
+            click.echo(f"coordlint: error: {_usage_message(exc)}{_hint(exc)}", err=True)
             code = 2
         except click.Abort:
             click.echo("coordlint: aborted", err=True)
@@ -74,6 +80,22 @@ class CoordlintGroup(click.Group):
         return code
 
 
+def _usage_message(exc: click.ClickException) -> str:
+    """Click's message in coordlint's style: a lower-case start, no closing full stop."""
+    text = printable(exc.format_message()).rstrip(".")
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def _hint(exc: click.ClickException) -> str:
+    """Where a usage error's command documents its options: `` (see 'coordlint check --help')``."""
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        return f" (see '{ctx.command_path} --help')"
+    return ""
+
+
 @click.group(cls=CoordlintGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(coordlint.__version__, prog_name="coordlint")
 def cli() -> None:
@@ -88,6 +110,7 @@ for _command in (
     summary_command,
     watch_command,
     clean_command,
+    reference_group,
 ):
     cli.add_command(_command)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -16,19 +15,20 @@ from coordlint.cli.options import (
     gate_options,
     load_options,
     open_session,
+    reference_option,
     selection_options,
     setup_options,
 )
 from coordlint.core.baseline import BaselineFilter, read_baseline
 from coordlint.core.baseline import write_baseline as write_baseline_file
-from coordlint.core.guard import ESCAPES, describe
+from coordlint.core.outputs import parse_report_file, render, write_reports
 from coordlint.core.session import Selection, Setup, describe_settings
-from coordlint.errors import InputError, PluginError
+from coordlint.errors import InputError
 from coordlint.execution.collect import LoadOptions, iter_runs
+from coordlint.formatters import statistics as stats
 from coordlint.formatters.text_format import summary_line
-from coordlint.report import Report
 
-__all__ = ["check", "render", "want_color"]
+__all__ = ["check", "want_color"]
 
 
 def want_color(choice: str) -> bool:
@@ -57,6 +57,20 @@ def want_color(choice: str) -> bool:
     "output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to FILE instead of stdout.",
+)
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write the report in FORMAT to PATH (repeatable; any format, plugins' too): "
+    "-f github --report junit=coordlint.xml --report html=report.html checks once.",
+)
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print one line per code with its count (as ruff does) instead of each finding; "
+    "-f json prints them as JSON.",
 )
 @selection_options
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail the check.")
@@ -92,6 +106,10 @@ def want_color(choice: str) -> bool:
     is_flag=True,
     help="Text output lists only findings at or above the fail level, and the summary.",
 )
+@reference_option(
+    "Compare every RUN with this reference file (from `coordlint reference build`) or "
+    "reference run (repeatable; default: the config's reference: entries). Enables CL601-CL604."
+)
 @gate_options
 @load_options()
 @setup_options
@@ -101,6 +119,8 @@ def check(
     runs: tuple[str, ...],
     output_format: str,
     output: Path | None,
+    reports: tuple[str, ...],
+    statistics: bool,
     exit_zero: bool,
     color: str,
     baseline: Path | None,
@@ -108,6 +128,7 @@ def check(
     show_settings: bool,
     verbose: bool,
     quiet: bool,
+    references: tuple[str, ...],
     gating: Gating,
     selection: Selection,
     load: LoadOptions,
@@ -118,18 +139,22 @@ def check(
     if verbose and quiet:
         raise click.UsageError("--verbose and --quiet exclude each other")
     session = open_session(setup).select(selection)
-    formatter = session.plugins.formatters.get(output_format)
-    if formatter is None:
+    formats = session.plugins.formatters
+    if output_format not in formats:
         raise click.BadParameter(
-            f"{output_format!r} is not one of {', '.join(sorted(session.plugins.formatters))}",
+            f"{output_format!r} is not one of {', '.join(sorted(formats))}",
             param_hint="'--output-format'",
         )
+    if statistics and output_format not in stats.FORMATS:
+        raise click.UsageError(f"--statistics prints text or json, not {output_format!r}")
+    report_files = [parse_report_file(spec, formats) for spec in reports]
     if show_settings:
         click.echo(describe_settings(session), nl=False)
         return 0
     baseline_filter = BaselineFilter(read_baseline(baseline)) if baseline else None
     if baseline_filter is not None:
         session.baseline(baseline_filter)
+    session.use_references(references or None, load)
     # Rules run on each run as it arrives, while worker processes (--jobs) load the next ones.
     targets = session.targets(gating.logs, gating.step)
     arriving = iter_runs(runs, load, label="checking runs", targets=targets)
@@ -144,7 +169,11 @@ def check(
         report.tracebacks.clear()
     report.color = output is None and want_color(color)
     report.verbosity = 1 if verbose else (-1 if quiet else 0)
-    text = render(report, output_format)
+    write_reports(report, report_files)
+    if statistics:
+        text = stats.format_statistics(report, output_format)
+    else:
+        text = render(report, output_format)
     if output is None:
         click.echo(text, nl=False, color=report.color)
     else:
@@ -155,22 +184,9 @@ def check(
         verdict = "failed" if report.failed else "passed"
         line = f"coordlint: {summary_line(report, color=False)} Check {verdict}; report in {output}"
         click.echo(line, err=True)
+    for target in report_files:
+        click.echo(f"coordlint: wrote the {target.fmt} report to {target.path}", err=True)
     return 0 if exit_zero else report.exit_code
-
-
-def render(report: Report, fmt: str) -> str:
-    """``report.to(fmt)``; a plugin's format that raises anything (``SystemExit`` too) or
-    prints is an error naming it, not an exit 0 or a corrupted report."""
-    formatter = report.formatters[fmt]
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            return report.to(fmt)
-    except ESCAPES as exc:
-        if getattr(formatter, "__module__", "").startswith("coordlint."):
-            raise  # coordlint's own format: a bug in coordlint
-        raise PluginError(
-            f"output format {fmt!r} raised {type(exc).__name__}: {describe(exc)}"
-        ) from exc
 
 
 def _say_baseline(baseline: BaselineFilter) -> None:

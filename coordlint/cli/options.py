@@ -32,9 +32,11 @@ __all__ = [
     "gate_options",
     "load_options",
     "open_session",
+    "reference_option",
     "selection_options",
     "setup_options",
     "usable_cache_dir",
+    "write_output",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -208,6 +210,17 @@ def gate_options(func: F) -> F:
     return _group(options, Gating, "gating", ["logs", "step"])(func)
 
 
+def reference_option(help_text: str) -> Callable[[F], F]:
+    """``--reference FILE_OR_RUN`` (repeatable) → ``references`` (a tuple of arguments)."""
+    return click.option(
+        "--reference",
+        "references",
+        multiple=True,
+        metavar="FILE_OR_RUN",
+        help=help_text,
+    )
+
+
 def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     try:
         return None if value is None else parse_size(value)
@@ -315,3 +328,14 @@ def load_options(*, cache: bool = True) -> Callable[[F], F]:
         )
 
     return _group(options, build, "load", keys)
+
+
+def write_output(text: str, output: Path | None, color: bool = False) -> None:
+    """``text`` to stdout, or to the file ``output`` (``-o``): one line if it cannot be written."""
+    if output is None:
+        click.echo(text, nl=False, color=color)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write to {output}: {exc.strerror or exc}") from exc

@@ -8,54 +8,45 @@ from coordlint.cli.options import open_session, setup_options
 from coordlint.core import engine
 from coordlint.core.engine_findings import ENGINE_RULES
 from coordlint.core.session import Setup
+from coordlint.core.suggest import find_rule
+from coordlint.formatters import rules_format
 
 __all__ = ["explain", "plugins_command", "rules_command"]
-
-_RULE_HEADER = ("CODE", "NAME", "SEVERITY", "PLUGIN", "SUMMARY")
 
 
 @click.command("rules")
 @click.option("--all", "show_all", is_flag=True, help="Include rules the config disables.")
+@click.option(
+    "--output-format",
+    "-f",
+    "output_format",
+    type=click.Choice(rules_format.FORMATS),
+    default="text",
+    show_default=True,
+    help="text: aligned columns; json: every field, the documentation included (as ruff's "
+    "'rule --all --output-format json').",
+)
 @setup_options
-def rules_command(show_all: bool, setup: Setup) -> int:
-    """List every rule: code, name, default severity, and the plugin it comes from."""
+def rules_command(show_all: bool, output_format: str, setup: Setup) -> int:
+    """List every rule: code, name, severity, and the plugin it comes from."""
     session = open_session(setup).select()
     settings, loaded = session.settings, session.plugins
     enabled = {r.code for r in engine.select_rules(loaded.rules, settings)} | set(ENGINE_RULES)
     every = sorted([*loaded.rules.values(), *ENGINE_RULES.values()], key=lambda r: r.code)
-    rows = [
-        (r.code, r.name, str(settings.severity.get(r.code, r.severity)), r.plugin, r.summary)
-        for r in every
-        if show_all or r.code in enabled
-    ]
-    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(_RULE_HEADER)]
-    for row in [_RULE_HEADER, *rows]:
-        click.echo(
-            "  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=False)) + "  " + row[4]
-        )
+    shown = [r for r in every if show_all or r.code in enabled]
+    text = rules_format.format_rules(shown, settings.severity, enabled, output_format)
+    click.echo(text, nl=False)
     return 0
 
 
 @click.command()
-@click.argument("code")
+@click.argument("rule", metavar="CODE_OR_NAME")
 @setup_options
-def explain(code: str, setup: Setup) -> int:
-    """Print one rule's documentation."""
+def explain(rule: str, setup: Setup) -> int:
+    """Print one rule's documentation (by code, CL201, or name, soft-ce-rebound), as Markdown."""
     loaded = open_session(setup).plugins
-    rule = loaded.rules.get(code.upper()) or ENGINE_RULES.get(code.upper())
-    if rule is None:
-        raise click.BadParameter(
-            f"no rule has code {code!r} (see 'coordlint rules')", param_hint="'CODE'"
-        )
-    click.echo(
-        f"{rule.code} {rule.name} (default severity: {rule.severity}; "
-        f"plugin: {rule.plugin}; scope: {rule.scope})\n"
-    )
-    click.echo(rule.doc)
-    if rule.params:
-        click.echo(f"\nParams (override in config under params.{rule.code}):")
-        for name, default in rule.params.items():
-            click.echo(f"  {name} = {default!r}")
+    found = find_rule({**loaded.rules, **ENGINE_RULES}, rule)
+    click.echo(rules_format.explanation(found), nl=False)
     return 0
 
 

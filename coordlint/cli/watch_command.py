@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from coordlint.cli.options import (
     cache_dir_option,
     load_options,
     open_session,
+    reference_option,
     selection_options,
     setup_options,
 )
@@ -22,12 +24,15 @@ from coordlint.core.watch import watch_loop
 from coordlint.errors import CoordlintError
 from coordlint.execution.collect import LoadOptions, collect_runs
 from coordlint.execution.parallel import open_executor
+from coordlint.formatters.json_format import finding_line
 from coordlint.formatters.text_format import format_report
 from coordlint.loading.cache import Cache, default_cache_dir
 from coordlint.report import Report
 from coordlint.rule import Finding
 
-__all__ = ["clean_command", "watch_command"]
+__all__ = ["WATCH_FORMATS", "clean_command", "watch_command"]
+
+WATCH_FORMATS = ("text", "jsonl")
 
 
 @click.command("watch")
@@ -40,6 +45,20 @@ __all__ = ["clean_command", "watch_command"]
     help="Seconds between checks.",
 )
 @click.option("--max-checks", type=click.IntRange(min=1), default=None, hidden=True)
+@click.option(
+    "--output-format",
+    "-f",
+    "output_format",
+    type=click.Choice(WATCH_FORMATS),
+    default="text",
+    show_default=True,
+    help="text, or jsonl: each new finding as one JSON object on its own line, as it appears.",
+)
+@click.option(
+    "--until-fail",
+    is_flag=True,
+    help="Stop at the first check with a finding at or above the fail level, and exit 1.",
+)
 @selection_options
 @click.option(
     "--color",
@@ -47,6 +66,10 @@ __all__ = ["clean_command", "watch_command"]
     default="auto",
     show_default=True,
     help="Colour text output (NO_COLOR is honoured).",
+)
+@reference_option(
+    "Compare every RUN with this reference file or run, as check does (repeatable; loaded "
+    "once, before the first check)."
 )
 @load_options()
 @setup_options
@@ -56,23 +79,31 @@ def watch_command(
     runs: tuple[str, ...],
     interval: float,
     max_checks: int | None,
+    output_format: str,
+    until_fail: bool,
     color: str,
+    references: tuple[str, ...],
     selection: Selection,
     load: LoadOptions,
     setup: Setup,
 ) -> int:
-    """Re-check growing RUNs every --interval seconds; print only new findings. Ctrl-C stops.
+    """Re-check growing RUNs every --interval seconds; print only new findings. Ctrl-C stops
+    (exit 0); --until-fail stops at the first failing finding (exit 1).
 
     A finding is new the first time its (run, code, tag, key step, severity) appears: a
     finding whose numbers change every eval is printed once, a new best step again.
     """
-    session = open_session(setup).select(selection)
+    session = open_session(setup).select(selection).use_references(references or None, load)
     colored = want_color(color)
     last_error: list[str] = []
 
     def emit(report: Report, new: list[Finding]) -> None:
         last_error.clear()
-        if new:
+        if output_format == "jsonl":
+            for finding in new:
+                click.echo(finding_line(finding))
+                sys.stdout.flush()
+        elif new:
             shown = dataclasses.replace(report, findings=new, color=colored)
             shown.tracebacks = report.tracebacks if state.debug else {}
             lines = format_report(shown).splitlines()[:-1]  # not the summary line
@@ -94,8 +125,19 @@ def watch_command(
             return session.check(loaded, coordlint.__version__)
 
         result = watch_loop(
-            check_once, emit, interval=interval, iterations=max_checks, on_error=on_error
+            check_once,
+            emit,
+            interval=interval,
+            iterations=max_checks,
+            on_error=on_error,
+            until=(lambda report: report.failed) if until_fail else None,
         )
+    if result.stopped:
+        click.echo(
+            f"coordlint: stopped at check {result.checks}: a finding at or above the fail level",
+            err=True,
+        )
+        return 1
     if result.interrupted:
         click.echo(f"coordlint: stopped after {result.checks} check(s)", err=True)
         return 0

@@ -19,12 +19,29 @@ from coordlint.core.config_files import configures_coordlint, read_pyproject, re
 from coordlint.core.engine_findings import refuse_engine_code
 from coordlint.core.guard import DEFAULT_TIMEOUT
 from coordlint.core.selection import ALL, validate_entries
+from coordlint.core.suggest import did_you_mean
 from coordlint.errors import ConfigError
 from coordlint.execution.checkpoints import CheckpointEntry
 from coordlint.rule import Rule, Severity
 
 CONFIG_NAMES = ("coordlint.yaml", "coordlint.yml", ".coordlint.yaml")
 FAIL_LEVELS = ("info", "warning", "error", "never")
+#: Every key a config may hold.
+CONFIG_KEYS = (
+    "select",
+    "ignore",
+    "extend-select",
+    "extend-ignore",
+    "fail-on",
+    "severity",
+    "params",
+    "tag-aliases",
+    "plugins",
+    "checkpoints",
+    "rule-timeout",
+    "reference",
+    "sources",
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,10 @@ class Settings:
     checkpoints: list[CheckpointEntry] = field(default_factory=list)
     #: Seconds one rule call may run before it is stopped as a CL900 (0: no limit).
     rule_timeout: float = DEFAULT_TIMEOUT
+    #: ``sources:`` globs (absolute): the files discovery reads as runs (CSV/JSONL tables).
+    sources: list[str] = field(default_factory=list)
+    #: ``reference:`` entries: reference files or runs to compare every run with.
+    references: list[str] = field(default_factory=list)
     path: Path | None = None
     lines: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
 
@@ -85,18 +106,23 @@ class Settings:
         for code in self.severity:
             refuse_engine_code(code, self.where("severity", code))
             if code not in rules:
-                raise ConfigError(f"{self.where('severity', code)}: unknown rule code {code!r}")
+                hint = did_you_mean(code, rules)
+                raise ConfigError(
+                    f"{self.where('severity', code)}: unknown rule code {code!r}{hint}"
+                )
         for code, overrides in self.params.items():
             refuse_engine_code(code, self.where("params", code))
             if code not in rules:
-                raise ConfigError(f"{self.where('params', code)}: unknown rule code {code!r}")
+                hint = did_you_mean(code, rules)
+                raise ConfigError(f"{self.where('params', code)}: unknown rule code {code!r}{hint}")
             declared = rules[code].params
             for name, value in overrides.items():
                 where = self.where("params", code, name)
                 if name not in declared:
                     known = ", ".join(sorted(declared)) or "none"
                     raise ConfigError(
-                        f"{where}: rule {code} has no param {name!r} (its params: {known})"
+                        f"{where}: rule {code} has no param {name!r}{did_you_mean(name, declared)}"
+                        f" (its params: {known})"
                     )
                 if not _same_type(declared[name], value):
                     raise ConfigError(
@@ -196,11 +222,12 @@ def _codes(settings: Settings, value: Any, key: str) -> list[str]:
 
 def _suppression(settings: Settings, entry: dict[str, Any], key: str) -> Suppression:
     """``{code: CL503, runs: "sweeps/*", reason: "..."}``: code and reason required."""
-    unknown = set(entry) - {"code", "runs", "reason"}
+    fields = ("code", "runs", "reason")
+    unknown = sorted(map(str, set(entry) - set(fields)))
     if unknown:
         raise ConfigError(
-            f"{settings.where(key)}: unknown field {sorted(unknown)[0]!r} in an ignore entry "
-            "(fields: code, runs, reason)"
+            f"{settings.where(key)}: unknown field {unknown[0]!r} in an ignore entry"
+            f"{did_you_mean(unknown[0], fields)} (fields: code, runs, reason)"
         )
     for name in ("code", "reason"):
         if not isinstance(entry.get(name), str) or not entry[name].strip():
@@ -215,11 +242,12 @@ def _checkpoint_entry(settings: Settings, entry: Any, index: int) -> CheckpointE
     where = settings.where("checkpoints")
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: entry {index} must be a mapping {{path: GLOB, logs: PATH}}")
-    unknown = set(entry) - {"path", "logs", "step"}
+    fields = ("path", "logs", "step")
+    unknown = sorted(map(str, set(entry) - set(fields)))
     if unknown:
         raise ConfigError(
-            f"{where}: unknown field {sorted(unknown)[0]!r} in entry {index} "
-            "(fields: path, logs, step)"
+            f"{where}: unknown field {unknown[0]!r} in entry {index}"
+            f"{did_you_mean(unknown[0], fields)} (fields: path, logs, step)"
         )
     for name in ("path", "logs"):
         if not isinstance(entry.get(name), str) or not entry[name].strip():
@@ -229,6 +257,41 @@ def _checkpoint_entry(settings: Settings, entry: Any, index: int) -> CheckpointE
         raise ConfigError(f"{where}: entry {index}: step must be a whole number, got {step!r}")
     base = settings.path.parent.absolute() if settings.path is not None else Path.cwd()
     return CheckpointEntry(str(base / entry["path"]), base / entry["logs"], step)
+
+
+def _source_globs(settings: Settings, value: Any) -> list[str]:
+    """``sources: [GLOB, ...]``: files to read as runs, relative to the config's directory."""
+    if isinstance(value, str):
+        value = [value]
+    where = settings.where("sources")
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: must be a list of globs, got {type(value).__name__} {value!r}")
+    base = settings.path.parent.absolute() if settings.path is not None else Path.cwd()
+    globs = []
+    for index, pattern in enumerate(value):
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise ConfigError(f"{where}: entry {index} must be a non-empty glob, got {pattern!r}")
+        pattern = pattern.strip()
+        if pattern.endswith("/"):
+            raise ConfigError(
+                f"{where}: entry {index} ({pattern!r}) names a directory; a source glob names "
+                "files (e.g. 'exports/**/*.csv')"
+            )
+        globs.append((base / pattern).as_posix())
+    return globs
+
+
+def _references(settings: Settings, value: Any, key: str) -> list[str]:
+    """``reference: FILE_OR_RUN`` or a list of them; a local path is relative to the config."""
+    items = [value] if isinstance(value, str) else _expect(settings, value, list, key)
+    base = settings.path.parent if settings.path is not None else None
+    out = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{settings.where(key)}: each entry must be a file or run path")
+        local = "://" not in item and not Path(item).is_absolute()
+        out.append(str(base / item) if base is not None and local else item)
+    return out
 
 
 def _plugin_spec(settings: Settings, spec: str) -> str:
@@ -247,9 +310,11 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
         elif key in ("select", "ignore", "extend-select", "extend-ignore"):
             setattr(s, key.replace("-", "_"), _codes(s, value, key))
         elif key == "fail-on":
-            _expect(s, value, str, key)
-            if value not in FAIL_LEVELS:
-                raise ConfigError(f"{s.where(key)}: must be one of {', '.join(FAIL_LEVELS)}")
+            if not isinstance(value, str) or value not in FAIL_LEVELS:
+                raise ConfigError(
+                    f"{s.where(key)}: must be one of {', '.join(FAIL_LEVELS)}, got {value!r}"
+                    f"{did_you_mean(value, FAIL_LEVELS)}"
+                )
             s.fail_on = None if value == "never" else Severity.parse(value)
         elif key == "severity":
             for code, level in _expect(s, value, dict, key).items():
@@ -257,7 +322,9 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
                 try:
                     s.severity[str(code)] = Severity.parse(level)
                 except ValueError as exc:
-                    raise ConfigError(f"{s.where(key, code)}: {exc}") from None
+                    levels = [str(level) for level in Severity]
+                    hint = did_you_mean(level, levels)
+                    raise ConfigError(f"{s.where(key, code)}: {exc}{hint}") from None
         elif key == "params":
             for code, params in _expect(s, value, dict, key).items():
                 s.params[str(code)] = dict(_expect(s, params, dict, key, code))
@@ -274,8 +341,12 @@ def _parse(data: Mapping[str, Any], s: Settings) -> Settings:
         elif key == "checkpoints":
             entries = _expect(s, value, list, key)
             s.checkpoints = [_checkpoint_entry(s, e, i) for i, e in enumerate(entries)]
+        elif key == "sources":
+            s.sources = _source_globs(s, value)
+        elif key == "reference":
+            s.references = _references(s, value, key)
         else:
-            known = "select, ignore, extend-select, extend-ignore, fail-on, severity, params, "
-            known += "tag-aliases, plugins, checkpoints, rule-timeout"
-            raise ConfigError(f"{s.where(key)}: unknown key {key!r} (known keys: {known})")
+            hint = did_you_mean(key, CONFIG_KEYS)
+            known = ", ".join(CONFIG_KEYS)
+            raise ConfigError(f"{s.where(key)}: unknown key {key!r}{hint} (known keys: {known})")
     return s

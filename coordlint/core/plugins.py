@@ -27,6 +27,7 @@ import pluggy
 from coordlint import hookspecs
 from coordlint.core.guard import ESCAPES, describe
 from coordlint.errors import PluginError
+from coordlint.loading.sources import Source
 from coordlint.rule import CODE_PATTERN, Rule, rules_in
 from coordlint.runconfig import CONFIG_TYPES
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "coordlint"
 AUTOLOAD_ENV = "COORDLINT_DISABLE_PLUGIN_AUTOLOAD"
-BUILTIN_PLUGINS = ("coordlint.rules", "coordlint.formatters")
+BUILTIN_PLUGINS = ("coordlint.rules", "coordlint.formatters", "coordlint.loading.sources")
 RESERVED_PREFIX = "CL"
 
 
@@ -65,6 +66,10 @@ class Plugins:
     summary_better: dict[str, str] = field(default_factory=dict)
     #: The run-config keys the plugins' rules read, with their types (checked before rules).
     config_keys: dict[str, type] = field(default_factory=dict)
+    #: The log stores discovery recognises besides event files and training output dirs.
+    sources: list[Source] = field(default_factory=list)
+    #: The config keys a reference run keeps: key -> the config paths that may hold it.
+    reference_config: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def load_plugins(
@@ -111,6 +116,8 @@ def load_plugins(
         notes=notes,
         summary_better=better,
         config_keys=_collect_config_keys(pm),
+        sources=_collect_sources(pm),
+        reference_config=_collect_reference_config(pm),
     )
 
 
@@ -297,7 +304,6 @@ def _collect_summary_columns(
             if direction is not None:
                 better[name] = direction
     return list(columns.items()), better
-    return list(columns.items())
 
 
 def _collect_config_keys(pm: pluggy.PluginManager) -> dict[str, type]:
@@ -319,3 +325,44 @@ def _collect_config_keys(pm: pluggy.PluginManager) -> dict[str, type]:
                 )
             keys[key], owner[key] = kind, plugin
     return keys
+
+
+def _collect_sources(pm: pluggy.PluginManager) -> list[Source]:
+    """Every plugin's sources, in registration order (the built-ins first)."""
+    sources: dict[str, Source] = {}
+    for impl in pm.hook.coordlint_sources.get_hookimpls():
+        for item in _call_hook(impl, "coordlint_sources", list):
+            if not isinstance(item, Source) or not item.name:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: coordlint_sources() returned {item!r}, not "
+                    "a named coordlint.loading.sources.Source"
+                )
+            if item.name in sources:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: source {item.name!r} is already registered"
+                )
+            sources[item.name] = item
+    return list(sources.values())
+
+
+def _collect_reference_config(pm: pluggy.PluginManager) -> dict[str, tuple[str, ...]]:
+    keys: dict[str, tuple[str, ...]] = {}
+    for impl in pm.hook.coordlint_reference_config.get_hookimpls():
+        provided = _call_hook(impl, "coordlint_reference_config", dict)
+        if not all(isinstance(k, str) and _is_paths(v) for k, v in provided.items()):
+            raise PluginError(
+                f"plugin {impl.plugin_name!r}: coordlint_reference_config() must return "
+                "{key: [config paths]}"
+            )
+        for key, paths in provided.items():
+            if key in keys:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: reference config key {key!r} is already "
+                    "registered"
+                )
+            keys[key] = tuple(paths)
+    return keys
+
+
+def _is_paths(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(p, str) for p in value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from coordlint.core.suggest import did_you_mean
 from coordlint.errors import ConfigError
 
 ALL = "ALL"
@@ -34,7 +35,8 @@ def validate_entries(entries: Sequence[str], known: Iterable[str], where: str) -
         if not entry:
             continue
         if entry != ALL and not any(code.startswith(entry) for code in known):
-            raise ConfigError(f"{where}: unknown rule code or prefix {raw!r}")
+            hint = did_you_mean(entry, known)
+            raise ConfigError(f"{where}: unknown rule code or prefix {raw!r}{hint}")
         cleaned.append(entry)
     return cleaned
 

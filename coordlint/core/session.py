@@ -4,7 +4,7 @@ selection, the runs, the engine. The CLI and the Python API are two faces of the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,9 +12,13 @@ from coordlint.core import engine
 from coordlint.core.baseline import BaselineFilter
 from coordlint.core.config import FAIL_LEVELS, Settings, load_settings, parse_timeout
 from coordlint.core.plugins import Plugins, load_plugins
+from coordlint.core.references import load_references
+from coordlint.core.suggest import did_you_mean
 from coordlint.errors import ConfigError
+from coordlint.execution.collect import LoadOptions
 from coordlint.execution.naming import project_root
 from coordlint.execution.plan import Targets
+from coordlint.reference import Reference
 from coordlint.report import Report
 from coordlint.rule import Severity
 from coordlint.run import Run
@@ -61,6 +65,8 @@ class Session:
     settings: Settings
     plugins: Plugins
     suppress: list[engine.Suppress] = field(default_factory=list)
+    #: The reference runs every checked run is compared with (``run.references``).
+    references: tuple[Reference, ...] = ()
 
     @classmethod
     def open(cls, setup: Setup = Setup()) -> Session:
@@ -84,6 +90,7 @@ class Session:
             if selection.fail_on not in FAIL_LEVELS:
                 raise ConfigError(
                     f"fail-on {selection.fail_on!r} is not one of {', '.join(FAIL_LEVELS)}"
+                    f"{did_you_mean(selection.fail_on, FAIL_LEVELS)}"
                 )
             fail_on = selection.fail_on
             settings.fail_on = None if fail_on == "never" else Severity.parse(fail_on)
@@ -96,17 +103,38 @@ class Session:
         """What RUN arguments name in this invocation: runs are named relative to the project
         root (the config file's directory, else the git work tree's root, else the current
         directory); checkpoints are gated with ``logs``/``step`` (``--logs``/``--step``) and
-        the config's ``checkpoints:`` entries."""
+        the config's ``checkpoints:`` entries; the plugins' sources recognise other log stores,
+        and the config's ``sources:`` globs name the files read as tables."""
         settings = self.settings
         root = project_root(settings.path)
-        return Targets(root, logs, step, tuple(settings.checkpoints))
+        sources = tuple(self.plugins.sources)
+        globs = tuple(settings.sources)
+        return Targets(root, logs, step, tuple(settings.checkpoints), sources, globs)
 
     def baseline(self, baseline: BaselineFilter) -> None:
         """Report and fail only on findings ``baseline`` does not hold."""
         self.suppress.append(baseline)
 
+    def use_references(
+        self, items: Sequence[str] | None = None, load: LoadOptions | None = None
+    ) -> Session:
+        """Load, once, the reference files and runs ``items`` name (``None``: the config's
+        ``reference:`` entries) for :meth:`check` to attach to every run; returns self."""
+        chosen = self.settings.references if items is None else list(items)
+        self.references = load_references(
+            chosen,
+            self.plugins.reference_config,
+            load or LoadOptions(),
+            targets=self.targets(),
+            tag_aliases=self.settings.tag_aliases,
+        )
+        return self
+
     def check(self, runs: Iterable[RunData | Run], version: str = "") -> Report:
-        """Run every enabled rule over ``runs`` (each as it arrives)."""
+        """Run every enabled rule over ``runs`` (each as it arrives), each with the session's
+        references attached."""
+        if self.references:
+            runs = self._with_references(runs)
         report = engine.check(
             runs,
             self.plugins.rules,
@@ -116,7 +144,15 @@ class Session:
             config_types=self.plugins.config_keys,
         )
         report.formatters = dict(self.plugins.formatters)
+        report.summary_columns = list(self.plugins.summary_columns)
+        report.summary_better = dict(self.plugins.summary_better)
         return report
+
+    def _with_references(self, runs: Iterable[RunData | Run]) -> Iterator[Run]:
+        aliases = self.settings.tag_aliases
+        for item in runs:
+            face = item if isinstance(item, Run) else Run(item, tag_aliases=aliases)
+            yield face._with_references(self.references)
 
 
 def describe_settings(session: Session) -> str:
@@ -132,6 +168,7 @@ def describe_settings(session: Session) -> str:
         f"rule-timeout: {f'{settings.rule_timeout:g} s' if settings.rule_timeout else 'none'}",
         f"enabled rules: {', '.join(enabled) or '-'}",
         f"plugins: {', '.join(loaded.info)}",
+        f"sources: {', '.join(source.name for source in loaded.sources)}",
     ]
     for entry in settings.suppressions:
         lines.append(f"ignored: {entry.code} on runs {entry.runs!r}: {entry.reason}")
@@ -141,6 +178,10 @@ def describe_settings(session: Session) -> str:
         lines.append(f"params: {code} " + ", ".join(f"{k}={v!r}" for k, v in params.items()))
     for tag, aliases in sorted(settings.tag_aliases.items()):
         lines.append(f"tag-alias: {tag} <- {', '.join(aliases)}")
+    for pattern in settings.sources:
+        lines.append(f"source glob: {pattern}")
+    for item in settings.references:
+        lines.append(f"reference: {item}")
     for checkpoint in settings.checkpoints:
         step = "" if checkpoint.step is None else f" at step {checkpoint.step}"
         lines.append(f"checkpoints: {checkpoint.path} <- logs {checkpoint.logs}{step}")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coordlint.reference import Band
 from coordlint.rule import Finding, Rule, Severity
 
 if TYPE_CHECKING:
@@ -45,7 +46,20 @@ def stamp(finding: Any, rule: Rule, run: str, severity: Severity | str | None) -
         code=rule.code,
         rule=rule.name,
         series=None if finding.series is None else numeric_series(finding.series),
+        band=None if finding.band is None else _band(finding.band),
     )
+
+
+def _band(band: Any) -> Band:
+    """A finding's reference band as formatters draw it: numeric arrays of one length by step."""
+    if not isinstance(band, Band):
+        raise TypeError(f"a finding's band must be a coordlint.Band, got {type(band).__name__}")
+    steps = _floats(band.steps, "band steps")
+    center, low, high = (_floats(a, "band values") for a in (band.center, band.low, band.high))
+    if any(len(a) != len(steps) for a in (center, low, high)) or not np.all(np.isfinite(steps)):
+        raise TypeError("a finding's band needs finite steps and one value of each per step")
+    names = tuple(_text(name, "band reference") for name in band.references)
+    return Band(steps.astype(np.int64), center, low, high, names)
 
 
 def numeric_series(values: Any) -> pd.Series:

@@ -6,7 +6,11 @@ column's tags the run logs, NA where it logs none. The columns come from plugins
 ``coordlint_summary_columns`` hook; the built-in pack contributes the coord metrics
 (``eval/coord_softce_w1/X``, falling back to ``eval/coord_diag/X``). Formatted as aligned
 text, a markdown table to paste into a progress note (4 decimals, scientific below 1e-3, ``0``
-for zero, ``NA`` for missing), CSV (full float32/float64 precision, ``NA`` for missing) or JSON.
+for zero, ``NA`` for missing), CSV (``NA`` for missing) or JSON (``null``). CSV and JSON spell a
+value exactly: a logged float32 by its shortest spelling that reads back as the same float32
+(``3.526``, not ``3.5260000228881836``), a float64 by Python's ``repr``; so the JSON and the
+CSV of one table read back as the same table. ``--columns`` picks the columns: a plugin's
+column by its name, or any tag (a column named by the tag).
 
 ``summary --checkpoints`` (:func:`checkpoint_table`) answers "which checkpoint to merge": one
 row per kept checkpoint of each run (and per merged model beside them), each column's value at
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from coordlint.reference import Reference
 from coordlint.run import Run
 
 if TYPE_CHECKING:
@@ -35,6 +40,7 @@ __all__ = [
     "FORMATS",
     "Column",
     "checkpoint_table",
+    "choose_columns",
     "format_checkpoints",
     "format_summary",
     "summary_table",
@@ -57,7 +63,7 @@ def _max_step(run: Run, prefix: str) -> int | None:
     return max(found) if found else None
 
 
-def _last(run: Run, tags: Sequence[str]) -> float:
+def _last(run: Run | Reference, tags: Sequence[str]) -> float:
     for tag in tags:
         if run.logged_as(tag) is None:
             continue
@@ -68,9 +74,33 @@ def _last(run: Run, tags: Sequence[str]) -> float:
     return math.nan
 
 
-def summary_table(runs: Sequence[Run], columns: Sequence[Column]) -> pd.DataFrame:
+def _reference_end(reference: Reference, prefix: str) -> int | None:
+    ends = [
+        int(c.steps[-1])
+        for t in reference.tags
+        if t.startswith(prefix) and len(c := reference.curve(t))
+    ]
+    return max(ends) if ends else None
+
+
+def _reference_row(references: Sequence[Reference], columns: Sequence[Column]) -> dict[str, object]:
+    """The references' medians: of each one's last step, and of each column's last value."""
+    row: dict[str, object] = {}
+    for column, prefix in zip(STEP_COLUMNS, ("train/", "eval/"), strict=True):
+        ends = [e for r in references if (e := _reference_end(r, prefix)) is not None]
+        row[column] = int(np.median(ends)) if ends else None
+    for column, tags in columns:
+        values = [v for r in references if not math.isnan(v := _last(r, tags))]
+        row[column] = float(np.median(values)) if values else math.nan
+    return row
+
+
+def summary_table(
+    runs: Sequence[Run], columns: Sequence[Column], references: Sequence[Reference] = ()
+) -> pd.DataFrame:
     """One row per run (indexed by run name, index named ``model``): the step columns, then
-    ``columns`` in order.
+    ``columns`` in order; with ``references``, a last row of their medians (``reference
+    median (N)``).
 
     Step columns are nullable integers (``Int64``); metric columns are floats, NaN where absent.
     """
@@ -85,8 +115,12 @@ def summary_table(runs: Sequence[Run], columns: Sequence[Column]) -> pd.DataFram
         for column, tags in columns:
             row[column] = _last(run, tags)
         rows.append(row)
+    names_of_rows = [r.name for r in runs]
+    if references:
+        rows.append(_reference_row(references, columns))
+        names_of_rows.append(f"reference median ({len(references)})")
     names = [*STEP_COLUMNS, *(c for c, _ in columns)]
-    index = pd.Index([r.name for r in runs], name=INDEX_NAME, dtype="object")
+    index = pd.Index(names_of_rows, name=INDEX_NAME, dtype="object")
     df = pd.DataFrame(rows, index=index, columns=names)
     for column in STEP_COLUMNS:
         df[column] = df[column].astype("Int64")
@@ -115,16 +149,23 @@ def format_value(value: object) -> str:
     return f"{number:.4f}"
 
 
-def _exact(value: object) -> str:
+def _exact_number(value: object) -> int | float | None:
+    """A cell as the number CSV and JSON write: ``None`` for NA, integers as integers, a
+    float32 value as the float its shortest spelling reads back as, other floats as they are."""
     if _is_na(value):
-        return "NA"
+        return None
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return int(value)
     number = float(cast(float, value))
     single = np.float32(number)
     if np.isfinite(single) and float(single) == number:
-        return str(single)  # the shortest spelling that round-trips the logged float32
-    return repr(number)
+        return float(str(single))  # the shortest spelling that round-trips the logged float32
+    return number
+
+
+def _exact(value: object) -> str:
+    number = _exact_number(value)
+    return "NA" if number is None else repr(number)
 
 
 def _cells(df: pd.DataFrame, spell: Callable[[object], str]) -> tuple[list[str], list[list[str]]]:
@@ -155,7 +196,10 @@ def format_summary(df: pd.DataFrame, fmt: str = "text") -> str:
 
     if fmt == "json":
         rows = [
-            {df.index.name or INDEX_NAME: str(name), **{c: _plain(v) for c, v in row.items()}}
+            {
+                df.index.name or INDEX_NAME: str(name),
+                **{c: _exact_number(v) for c, v in row.items()},
+            }
             for name, row in df.iterrows()
         ]
         return json.dumps(rows, indent=2, allow_nan=False) + "\n"
@@ -178,13 +222,20 @@ def format_summary(df: pd.DataFrame, fmt: str = "text") -> str:
     raise ValueError(f"unknown summary format {fmt!r} (choose {', '.join(FORMATS)})")
 
 
-def _plain(value: object) -> object:
-    """A cell as JSON: ``null`` for NA, integers as integers, floats as floats."""
-    if _is_na(value):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    return float(value)  # type: ignore[arg-type]
+def choose_columns(names: Sequence[str], known: Sequence[Column]) -> list[Column]:
+    """The columns ``names`` pick (``--columns``), in order: a name of ``known`` is that
+    column; anything else is a tag, shown as a column of its own name."""
+    by_name = {column: tags for column, tags in known}
+    return [(name, by_name.get(name, (name,))) for name in names]
+
+
+def unlogged(runs: Sequence[Run], columns: Sequence[Column]) -> list[str]:
+    """The columns none of ``runs`` logs any tag of."""
+    return [
+        column
+        for column, tags in columns
+        if not any(run.logged_as(tag) is not None for run in runs for tag in tags)
+    ]
 
 
 def _value_at(run: Run, tags: Sequence[str], step: int) -> float:
@@ -249,9 +300,9 @@ def format_checkpoints(df: pd.DataFrame, best: pd.DataFrame, fmt: str = "text") 
             {
                 "checkpoint": str(name),
                 "run": row["run"],
-                "step": _plain(row["step"]),
+                "step": _exact_number(row["step"]),
                 "merged": bool(row["merged"]),
-                "values": {c: _plain(row[c]) for c in metrics},
+                "values": {c: _exact_number(row[c]) for c in metrics},
                 "best": marked,
             }
             for (name, row), marked in zip(df.iterrows(), best_of, strict=True)

@@ -16,6 +16,9 @@ the numbers that describe it: ``(run, code, tag, step, severity, file/kind/rule)
 A key is printed at most once per watch, even when its finding goes away and comes back (no
 flapping output near a threshold).
 
+``until`` ends the watch after the first check it holds for (``watch --until-fail``: a
+finding at the fail level), so a CI job or a script can wait on a live run.
+
 A live run shows damage while it is being written: a record or line cut off at the end of a
 file, a file just created and still empty or holding only its header. Such a CL901 finding
 (kinds :data:`SETTLING_KINDS`) is printed only when the same damage (same file, kind and byte
@@ -87,6 +90,8 @@ class WatchResult:
     report: Report | None  # the last completed check
     checks: int
     interrupted: bool
+    #: ``until`` held for the last check.
+    stopped: bool = False
 
 
 def watch_loop(
@@ -97,8 +102,10 @@ def watch_loop(
     iterations: int | None = None,
     sleep: Callable[[float], None] | None = None,
     on_error: Callable[[CoordlintError], None] | None = None,
+    until: Callable[[Report], bool] | None = None,
 ) -> WatchResult:
-    """Check, emit the new findings, sleep ``interval``; ``iterations`` checks, or until Ctrl-C.
+    """Check, emit the new findings, sleep ``interval``; ``iterations`` checks, until Ctrl-C,
+    or until ``until(report)`` holds after a check (its new findings emitted first).
 
     The first check's errors propagate (a wrong path fails at once); a later check that fails
     (a file caught mid-rename, a remote blip) is passed to ``on_error`` and retried next time.
@@ -122,6 +129,8 @@ def watch_loop(
                 continue
             checks += 1
             emit(report, new_findings(report.findings))
+            if until is not None and until(report):
+                return WatchResult(report, checks, False, stopped=True)
     except KeyboardInterrupt:
         return WatchResult(report, checks, True)
     return WatchResult(report, checks, False)

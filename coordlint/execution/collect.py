@@ -83,16 +83,20 @@ def _load_all(
     specs: Sequence[RunSpec], options: LoadOptions, executor: Executor | None
 ) -> Iterator[RunData]:
     """Each spec's run, in order. With a cache and an executor, a run whose event files are
-    all cached and unchanged loads here (it reads only headers: shipping it would cost more)
-    while the executor decodes the others. A local process pool's worker that has just cached
-    a run whole says so instead of shipping its columns back, and the run loads here from the
-    cache, reading only the tags the rules ask for."""
+    all cached and unchanged (and that reads no other source) loads here (it reads only
+    headers: shipping it would cost more) while the executor decodes the others. A local
+    process pool's worker that has just cached a run whole says so instead of shipping its
+    columns back, and the run loads here from the cache, reading only the tags the rules ask
+    for."""
     cache = _cache(options)
     load = functools.partial(load_run, cache=cache, decode_thread=decode_thread_for(executor))
     if executor is None or cache is None:
         yield from map_ordered(load, specs, executor)
         return
-    here = [all(cache.is_current(str(f), remember=True) for f in spec.files) for spec in specs]
+    here = [  # another source's part is read afresh: it loads on the executor like the rest
+        not spec.parts and all(cache.is_current(str(f), remember=True) for f in spec.files)
+        for spec in specs
+    ]
     there = [s for s, h in zip(specs, here, strict=True) if not h]
     local = isinstance(executor, ProcessPoolExecutor)  # sees this cache directory
     elsewhere = map_ordered(_CacheThenSay(load, cache) if local else load, there, executor)
@@ -114,7 +118,8 @@ class _CacheThenSay:
 
     def __call__(self, spec: RunSpec) -> RunData | _Cached:
         run = self.load(spec)
-        if spec.files and all(self.cache.is_current(str(f)) for f in spec.files):
+        whole = spec.files and not spec.parts  # another source's part is not in the cache
+        if whole and all(self.cache.is_current(str(f)) for f in spec.files):
             return _Cached()
         return run
 

@@ -8,6 +8,10 @@ out. A training *output directory* — one holding ms-swift's ``logging.jsonl`` 
 files under its ``runs/`` folder, where ms-swift and HF write them. Like TensorBoard, hidden
 directories are searched; symlinked directories are not followed (no cycles).
 
+The other sources (:mod:`coordlint.loading.sources`: MLflow, Lightning, W&B, tables) are asked
+about every local directory first, and about a named file that is none of the above; the config's
+``sources:`` globs name the files read as tables (:mod:`~coordlint.execution.source_runs`).
+
 A URL argument (``s3://bucket/logdir``, ``memory://...``: any fsspec URL, see
 :mod:`coordlint.loading.remote`) is searched by the same rule over its filesystem; its runs'
 paths are :class:`~coordlint.loading.remote.RemotePath` objects whose ``str()`` is the URL (named
@@ -21,14 +25,23 @@ import os
 import re
 import struct
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from coordlint.errors import InputError
 from coordlint.execution.naming import CHECKPOINT_DIR, project_root, run_names
+from coordlint.execution.source_runs import (
+    claimed,
+    glob_matcher,
+    recognised,
+    sources_or_builtin,
+    tables,
+)
 from coordlint.loading import remote
 from coordlint.loading.source import open_binary
+from coordlint.loading.sources import Source
 from coordlint.loading.spec import LOGGING_JSONL, TB_SUBDIR, TRAINER_STATE, RunSpec
 from coordlint.rundata import Checkpoint
 
@@ -132,16 +145,20 @@ def _output_run(directory: Path, names: list[str]) -> RunSpec | None:
     return RunSpec("", directory, tuple(merge_order(events)), jsonl, states, checkpoints)
 
 
-def _single_file(arg: Path) -> RunSpec:
+def _single_file(arg: Path, sources: Sequence[Source]) -> RunSpec:
     parent = arg.parent
     if arg.name == LOGGING_JSONL:
         return RunSpec("", parent, (), jsonl=arg)
     if arg.name == TRAINER_STATE:
         return RunSpec("", parent, (), trainer_states=(arg,))
     if not is_event_file(arg.name):
+        other = claimed(arg, sources) if isinstance(arg, Path) else None
+        if other is not None:
+            return other
         raise InputError(
             f"{arg} is not a TensorBoard event file (no 'tfevents' in its name), an ms-swift "
-            f"{LOGGING_JSONL} or an HF {TRAINER_STATE}"
+            f"{LOGGING_JSONL} or an HF {TRAINER_STATE}, nor a file another source reads "
+            f"({', '.join(s.name for s in sources)})"
         )
     return RunSpec("", parent, (arg,))
 
@@ -159,10 +176,15 @@ def discover(
     argument: str | Path,
     storage_options: Mapping[str, Any] | None = None,
     root: Path | None = None,
+    sources: Sequence[Source] | None = None,
+    source_globs: Sequence[str] = (),
 ) -> list[RunSpec]:
     """The runs named by a RUN argument (a file, a directory, or an fsspec URL of either),
     sorted by name. ``storage_options`` go to the URL's filesystem (ignored for local paths);
     local runs are named relative to ``root`` (default: :func:`~.naming.project_root`).
+    ``sources`` are the other sources to recognise (default: the built-ins) in local
+    directories, and ``source_globs`` (absolute) the files to read as tables
+    (:mod:`~coordlint.execution.source_runs`).
 
     Raises ``InputError`` when the path does not exist or holds no event files or logs, or when
     a URL's filesystem backend is not installed.
@@ -173,13 +195,21 @@ def discover(
         arg = Path(argument)
     if not arg.exists():
         raise InputError(f"path does not exist: {argument}")
+    others = sources_or_builtin(sources)
     if arg.is_file():
-        return _named([_single_file(arg)], root)
+        return _named([_single_file(arg, others)], root)
     if isinstance(arg, Path) and not os.access(arg, os.R_OK | os.X_OK):
         raise InputError(f"cannot read directory {argument}: permission denied")
     runs = []
+    matches = glob_matcher(source_globs)
     for directory, dirnames, filenames in _walk(arg, onerror=_unreadable(argument)):
         dirnames.sort()
+        other = recognised(directory, [*filenames, *dirnames], others)
+        if other is not None:  # it reads the directory's event files first
+            events = merge_order(_event_files(directory, filenames))
+            runs.append(replace(other, files=tuple(events)))
+            dirnames[:] = []  # a source's run directory owns everything below it
+            continue
         output = _output_run(directory, [*filenames, *dirnames])
         if output is not None:
             runs.append(output)
@@ -192,9 +222,11 @@ def discover(
         if files:
             kept = _beside(directory, [*filenames, *dirnames])
             runs.append(RunSpec("", directory, tuple(merge_order(files)), checkpoints=kept))
+        runs += tables(directory, filenames, matches, others)
     if not runs:
         raise InputError(
-            f"no TensorBoard event files, logging.jsonl or trainer_state.json under {argument}"
+            f"no TensorBoard event files, logging.jsonl or trainer_state.json under {argument}, "
+            "nor a run of another source (MLflow, Lightning, W&B; tables: the config's sources:)"
         )
     return sorted(_named(runs, root), key=lambda r: r.name)
 

@@ -22,6 +22,7 @@ from coordlint.execution.discover import discover
 from coordlint.execution.lineage import link, sibling_parts
 from coordlint.execution.naming import absolute, is_version_dir, project_root, run_names
 from coordlint.loading import remote
+from coordlint.loading.sources import Source
 from coordlint.loading.spec import RunSpec
 from coordlint.rundata import Checkpoint, RunData
 
@@ -33,12 +34,16 @@ class Targets:
     """What RUN arguments mean beyond their paths: the project root run names are relative to
     (``None``: :func:`~coordlint.execution.naming.project_root`), and how checkpoints are
     gated: ``logs`` (``--logs``), ``step`` (``--step``, also for a plain run), and the config's
-    ``checkpoints:`` entries."""
+    ``checkpoints:`` entries. ``sources``: the other sources discovery recognises (``None``:
+    the built-ins; a session passes the plugins' registered ones), ``source_globs`` the
+    config's ``sources:`` globs (absolute), the files read as tables."""
 
     root: Path | None = None
     logs: Path | None = None
     step: int | None = None
     checkpoints: tuple[CheckpointEntry, ...] = ()
+    sources: tuple[Source, ...] | None = None
+    source_globs: tuple[str, ...] = ()
 
     @property
     def gate(self) -> Gate:
@@ -105,7 +110,8 @@ def plan(
             plain = None
             if targets.step is not None:
                 plain = Checkpoint("", targets.step, "--step")
-            found = [(s, plain) for s in discover(argument, storage_options, root)]
+            runs = discover(argument, storage_options, root, targets.sources, targets.source_globs)
+            found = [(s, plain) for s in runs]
         for spec, checkpoint in found:
             key = _key(spec.path)
             specs.setdefault(key, spec)

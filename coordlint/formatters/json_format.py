@@ -64,6 +64,12 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+def finding_line(finding: Finding) -> str:
+    """One finding as one line of JSON (``watch -f jsonl``): the keys of a report's findings,
+    no line break inside."""
+    return json_safe(json.dumps(finding_dict(finding), ensure_ascii=False, allow_nan=False))
+
+
 def format_report(report: Report) -> str:
     document = json.dumps(report_dict(report), indent=2, ensure_ascii=False, allow_nan=False)
     return json_safe(document) + "\n"

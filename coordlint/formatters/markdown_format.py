@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from coordlint.formatters.results import run_result
 from coordlint.formatters.safe_text import printable
 from coordlint.formatters.text_format import summary_line
 from coordlint.report import Report
@@ -37,7 +38,8 @@ def _row(*cells: object) -> str:
 
 
 def runs_table(report: Report) -> list[str]:
-    """Per run: findings per severity, (run, rule) pairs not applicable, and the verdict."""
+    """Per run: findings per severity, (run, rule) pairs not applicable, and the verdict
+    (``failed: 1 error``, ``passed with 2 warnings``)."""
     lines = [
         "| Run | Errors | Warnings | Infos | Not applicable | Result |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
@@ -46,8 +48,7 @@ def runs_table(report: Report) -> list[str]:
         mine = [f for f in report.findings if f.run == run.name]
         count = {s: sum(1 for f in mine if (f.severity or Severity.INFO) == s) for s in Severity}
         skipped = sum(1 for o in report.outcomes if o.run == run.name and o.status == "skipped")
-        failing = sum(1 for f in mine if report.fails(f))
-        result = f"failing ({failing})" if failing else "passed"
+        _status, result = run_result(report, run.name)
         lines.append(
             _row(
                 run.name,

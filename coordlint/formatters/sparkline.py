@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coordlint.reference import Band
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -144,6 +146,20 @@ def _threshold(data: Mapping[str, Any]) -> float | None:
     return float(value)
 
 
+def _band_note(band: Band, step: int | None) -> str:
+    """``; reference band 20.2–21.8 at step 1040 (5 references)``."""
+    if not len(band.steps):
+        return ""
+    i = band.nearest(int(band.steps[-1]) if step is None else step)
+    if i is None:
+        return ""
+    n = len(band.references)
+    refs = f" ({n} reference{'s' if n != 1 else ''})" if n else ""
+    return (
+        f"; reference band {band.low[i]:.4g}–{band.high[i]:.4g} at step {int(band.steps[i])}{refs}"
+    )
+
+
 def lines_for(
     series: Any,
     *,
@@ -153,8 +169,10 @@ def lines_for(
     color: bool = False,
     indent: str = "    ",
     width: int = WIDTH,
+    band: Band | None = None,
 ) -> list[str]:
-    """The lines the text format prints under a finding: the sparkline, then the caret line."""
+    """The lines the text format prints under a finding: the sparkline (with the reference
+    ``band`` at the key step, when the finding has one), then the caret line."""
     spark = sparkline(series, step, _threshold(data or {}), width)
     if spark is None:
         return []
@@ -177,6 +195,8 @@ def lines_for(
         span = f"{spark.low:.4g}–{spark.high:.4g}"
     label = f"{tag}: " if tag else ""
     lines = [f"{indent}{chars}  {label}{span}, steps {spark.first_step}–{spark.last_step}"]
+    if band is not None:
+        lines[0] += _band_note(band, spark.key_step if spark.key_step is not None else step)
     notes = []
     if spark.key is not None:
         notes.append(f"{KEY_MARK} step {spark.key_step}")

@@ -1,7 +1,8 @@
 """Text: one line per finding, ``RUN CODE [severity] message``, grouped by run, then a summary.
 
 A finding with a ``series`` gets an indented sparkline of it under its line (see
-:mod:`coordlint.formatters.sparkline`), with the key step and any threshold crossing marked.
+:mod:`coordlint.formatters.sparkline`), with the key step and any threshold crossing marked,
+and the reference band there when it was judged against one (CL601–CL603).
 ``report.verbosity`` 1 (``-v``) adds a ``RUN CODE [not applicable] reason`` line for every
 (run, rule) that was skipped; -1 (``-q``) leaves out the findings below the fail level.
 Names, tags and messages are written with control characters escaped and no line of the output
@@ -44,7 +45,12 @@ def format_report(report: Report) -> str:
                 tag = None if f.tag is None else printable(f.tag)
                 lines.extend(
                     sparkline.lines_for(
-                        f.series, tag=tag, step=f.step, data=f.data, color=report.color
+                        f.series,
+                        tag=tag,
+                        step=f.step,
+                        data=f.data,
+                        color=report.color,
+                        band=f.band,
                     )
                 )
             trace = report.tracebacks.get(id(f))

@@ -6,7 +6,8 @@ the next intact record after damage), :mod:`.damage` (what was skipped, counted 
 :mod:`.events` (scalar decoding), :mod:`.file_loader` (one event file, in windows, with the
 cache), :mod:`.json_input` (JSON with a nesting limit), :mod:`.hf_logs` (ms-swift's
 ``logging.jsonl``, HF's ``trainer_state.json``), :mod:`.run_config` (the run's config files),
-:mod:`.cache` (decoded columns kept between checks) and :mod:`.run_loader` (one run from its
+:mod:`.cache` (decoded columns kept between checks), :mod:`.sources` (MLflow, Lightning, W&B
+and tables: one :class:`~.sources.Source` each) and :mod:`.run_loader` (one run from its
 :class:`~.spec.RunSpec`). Damaged or hostile files never raise: their damage becomes problems,
 and an exception reading one file costs only that file.
 

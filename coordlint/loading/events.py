@@ -1,15 +1,26 @@
 """Decode the scalar points of an event file's records, column-wise where the layout allows.
 
-Most records PyTorch / tensorboardX / HF write are one scalar each, serialised by protobuf as::
+Almost every record a training writes is one scalar, serialised by protobuf as::
 
-    09 <wall_time f64>  [10 <step varint>]  2a L1  0a L2  0a TL <tag>  15 <value f32>
+    09 <wall_time f64>  [10 <step varint>]  2a L1  0a L2  0a TL <tag>  <value>  [4a ML <metadata>]
 
-(proto3 leaves out ``step`` when it is 0). Every record is checked against that layout with
-numpy, byte for byte, including that the lengths add up to the record's length; the matching
-ones are decoded with a handful of array operations. Every other record (the file_version
-header, summaries with metadata or several values, TF2 tensors, histograms, images...) is
-decoded by tensorboard's protobuf classes, one record at a time. A test checks that both paths
-give exactly what a full protobuf decode gives.
+where ``<value>`` is either a ``simple_value`` (PyTorch, tensorboardX, HF: ``15 <f32>``) or a
+0-d tensor (``42 TN 08 <dtype> [12 00] <field> FL <bytes>``) holding one DT_FLOAT, DT_DOUBLE,
+DT_HALF or DT_BFLOAT16 value in ``tensor_content`` (TF2's C++ writer: ``tf.summary.scalar``,
+Keras, Flax) or in its value field (``float_val``/``double_val``/``half_val``:
+``make_tensor_proto``, PyTorch's ``new_style``), and ``<metadata>`` the summary metadata TF2
+writers repeat on every event (its plugin name decides whether a tensor is a scalar; each
+distinct metadata blob is parsed once by protobuf). Every record is checked against that layout
+with numpy, byte for byte, including that the lengths add up to the record's length; the
+matching ones are decoded with a handful of array operations. Every other record (the
+file_version header, summaries with several values, histograms, images, text, other dtypes,
+anything malformed...) is decoded by tensorboard's protobuf classes, one record at a time. Tests
+check that both paths give exactly what a full protobuf decode gives, damaged files included.
+
+A 0-d numeric tensor that does not hold exactly one valid value of its dtype (content of the
+wrong size, several values, a value out of the dtype's range, values in another dtype's field)
+is not read as a value: it is a ``bad-tensor`` problem (CL901) for its record. Only records
+that pass every check take the fast path, so both paths agree on this too.
 """
 
 from __future__ import annotations
@@ -19,37 +30,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from coordlint.columns import Problem, ScalarColumns
+from coordlint.loading.fast_decode import FastColumns, decode_fast
+from coordlint.loading.tensors import SCALAR_PLUGINS, tensor_scalar
 
-__all__ = ["DecodeState", "FileScalars", "decode_records"]
+__all__ = ["DecodeState", "FileScalars", "bad_tensor_summary", "decode_records"]
 
-# TensorFlow DataType enum values (tensorboard/compat/proto/types.proto).
-_DT_FLOAT, _DT_DOUBLE, _DT_INT32, _DT_UINT8, _DT_INT16, _DT_INT8 = 1, 2, 3, 4, 5, 6
-_DT_INT64, _DT_BOOL, _DT_BFLOAT16, _DT_UINT16, _DT_HALF, _DT_UINT32, _DT_UINT64 = (
-    9,
-    10,
-    14,
-    17,
-    19,
-    22,
-    23,
-)
-_CONTENT_DTYPES = {
-    _DT_FLOAT: "<f4",
-    _DT_DOUBLE: "<f8",
-    _DT_INT32: "<i4",
-    _DT_UINT8: "u1",
-    _DT_INT16: "<i2",
-    _DT_INT8: "i1",
-    _DT_INT64: "<i8",
-    _DT_BOOL: "?",
-    _DT_UINT16: "<u2",
-    _DT_HALF: "<f2",
-    _DT_UINT32: "<u4",
-    _DT_UINT64: "<u8",
-}
-_SCALAR_PLUGINS = ("", "scalars")
-_WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-_HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+#: Bad-tensor problems reported one by one per file; the rest are counted in one summary.
+_MAX_REPORTED = 20
 
 
 @dataclass
@@ -73,11 +60,23 @@ class FileScalars:
 class DecodeState:
     """What decoding carries from one chunk of a file to the next."""
 
-    #: Each tag's plugin, from the first value with metadata (TF2 writes it only once).
+    #: Each tag's plugin, from its first value with metadata (TF2 repeats the metadata on every
+    #: event; TF1-style writers write it only once).
     plugins: dict[str, str] = field(default_factory=dict)
     records: int = 0
     header_records: int = 0
     first_wall_time: float | None = None
+    #: Scalar tensors rejected so far (the first ``_MAX_REPORTED`` are reported one by one).
+    bad_tensors: int = 0
+
+
+def bad_tensor_summary(state: DecodeState, file: str) -> list[Problem]:
+    """The one problem summarising bad scalar tensors beyond those reported one by one."""
+    if state.bad_tensors <= _MAX_REPORTED:
+        return []
+    extra = state.bad_tensors - _MAX_REPORTED
+    msg = f"{extra} more scalar tensors that hold no valid value skipped"
+    return [Problem(file, "bad-tensor", msg, None, 0)]
 
 
 def _event_pb2():  # imported lazily: most files never need it beyond the header
@@ -86,65 +85,24 @@ def _event_pb2():  # imported lazily: most files never need it beyond the header
     return event_pb2
 
 
-#: The repeated field holding a tensor's values when it has no tensor_content; int32, int16,
-#: int8, uint8 and uint16 live in ``int_val``.
-_VALUE_FIELDS = {
-    _DT_FLOAT: "float_val",
-    _DT_DOUBLE: "double_val",
-    _DT_INT64: "int64_val",
-    _DT_BOOL: "bool_val",
-    _DT_UINT32: "uint32_val",
-    _DT_UINT64: "uint64_val",
-}
-
-
-def _half_bits(tensor) -> np.ndarray | None:
-    """The first 16-bit pattern of a half or bfloat16 tensor (``half_val`` holds it as an int)."""
-    if tensor.tensor_content:
-        return np.frombuffer(tensor.tensor_content[:2], dtype="<u2")
-    if tensor.half_val:
-        return np.array(tensor.half_val[:1], dtype=np.uint32).astype(np.uint16)
-    return None
-
-
-def _tensor_scalar(tensor) -> float | None:
-    """The value of a 0-d numeric tensor, or None if the tensor is anything else."""
-    if len(tensor.tensor_shape.dim) or tensor.tensor_shape.unknown_rank:
-        return None
-    dtype = tensor.dtype
-    if dtype == _DT_BFLOAT16:  # the top 16 bits of a float32
-        bits = _half_bits(tensor)
-        return (
-            0.0
-            if bits is None
-            else float((bits.astype(np.uint32) << np.uint32(16)).view(np.float32)[0])
-        )
-    np_dtype = _CONTENT_DTYPES.get(dtype)
-    if np_dtype is None:
-        return None  # strings, complex, resources, variants...
-    content = tensor.tensor_content
-    if content:
-        width = np.dtype(np_dtype).itemsize
-        if len(content) < width:
-            return None
-        return float(np.frombuffer(content[:width], dtype=np_dtype)[0])
-    if dtype == _DT_HALF:
-        bits = _half_bits(tensor)
-        return 0.0 if bits is None else float(bits.view("<f2")[0])
-    vals = getattr(tensor, _VALUE_FIELDS.get(dtype, "int_val"))
-    return float(vals[0]) if len(vals) else 0.0
-
-
 class _SlowPoints:
     """Points decoded one record at a time by protobuf."""
 
-    def __init__(self, plugins: dict[str, str] | None = None) -> None:
+    def __init__(self, state: DecodeState) -> None:
         self.by_tag: dict[str, tuple[list[int], list[int], list[float], list[float]]] = {}
-        # TF2 writes a tag's metadata only on its first value: shared across a file's chunks.
-        self.plugins: dict[str, str] = {} if plugins is None else plugins
+        self.state = state
+        # A tag's plugin comes from its first value with metadata: shared by a file's chunks.
+        self.plugins = state.plugins
+        #: Record index at which each tag's plugin was set in this chunk.
+        self.plugin_set_at: dict[str, int] = {}
         self.header_records = 0
         self.first_wall_time: float | None = None
         self.first_record_index: int | None = None
+
+    def set_plugin(self, index: int, tag: str, plugin: str) -> None:
+        if tag not in self.plugins:
+            self.plugins[tag] = plugin
+            self.plugin_set_at[tag] = index
 
     def add(self, index: int, data: bytes, offset: int, file: str, problems: list[Problem]) -> None:
         event_pb2 = _event_pb2()
@@ -176,15 +134,16 @@ class _SlowPoints:
         for value in event.summary.value:
             tag = value.tag
             if value.HasField("metadata"):
-                plugin = value.metadata.plugin_data.plugin_name
-                plugins.setdefault(tag, plugin)
+                self.set_plugin(index, tag, value.metadata.plugin_data.plugin_name)
             kind = value.WhichOneof("value")
             if kind == "simple_value":
                 number = value.simple_value
             elif kind == "tensor":
-                if plugins.get(tag, "") not in _SCALAR_PLUGINS:
+                if plugins.get(tag, "") not in SCALAR_PLUGINS:
                     continue
-                number = _tensor_scalar(value.tensor)
+                number, why = tensor_scalar(value.tensor)
+                if why is not None:
+                    self._bad_tensor(tag, why, offset, file, problems)
                 if number is None:
                     continue
             else:
@@ -196,6 +155,12 @@ class _SlowPoints:
             cols[1].append(step)
             cols[2].append(number)
             cols[3].append(wall)
+
+    def _bad_tensor(self, tag: str, why: str, offset: int, file: str, problems: list[Problem]):
+        self.state.bad_tensors += 1
+        if self.state.bad_tensors <= _MAX_REPORTED:
+            msg = f"scalar tensor of tag {tag!r} in the record at byte {offset}: {why}; skipped"
+            problems.append(Problem(file, "bad-tensor", msg, offset, 0))
 
 
 def decode_records(
@@ -218,18 +183,28 @@ def decode_records(
     if state is None:
         state = DecodeState()
     result = FileScalars(records=n)
-    slow = _SlowPoints(state.plugins)
+    slow = _SlowPoints(state)
     if fast and n:
-        fast_cols, slow_idx = _decode_fast(buf, starts + 12, lengths)
+        fast_cols, slow_idx = decode_fast(buf, starts + 12, lengths)
     else:
         fast_cols, slow_idx = None, np.arange(n)
+    # A tag's plugin is set by its first value with metadata, whichever path decodes it: the
+    # fast path's first ones are applied in record order between the slow records.
+    settings = fast_cols.plugin_settings(state.plugins) if fast_cols is not None else []
+    k = 0
     for i in slow_idx.tolist():
+        while k < len(settings) and settings[k][0] < i:
+            slow.set_plugin(*settings[k])
+            k += 1
         a = int(starts[i]) + 12
         slow.add(i, bytes(buf[a : a + int(lengths[i])]), base + a - 12, file, result.problems)
+    for setting in settings[k:]:
+        slow.set_plugin(*setting)
     # The header (record 0) is usually decoded slowly; else take the fast path's wall time.
     if fast_cols is not None and fast_cols.first_index is not None:
         if slow.first_record_index is None or fast_cols.first_index < slow.first_record_index:
             slow.first_wall_time = fast_cols.first_wall
+        fast_cols = fast_cols.scalar_points(slow.plugins, slow.plugin_set_at)
     if state.first_wall_time is None:
         state.first_wall_time = slow.first_wall_time
     state.records += n
@@ -240,135 +215,7 @@ def decode_records(
     return result
 
 
-@dataclass
-class _FastColumns:
-    tags: list[str]
-    codes: np.ndarray  # per point: index into tags
-    index: np.ndarray  # per point: record index
-    steps: np.ndarray
-    values: np.ndarray
-    walls: np.ndarray
-    first_index: int | None
-    first_wall: float | None
-
-
-def _decode_fast(
-    buf: np.ndarray, data: np.ndarray, lengths: np.ndarray
-) -> tuple[_FastColumns | None, np.ndarray]:
-    """Decode the records with the one-scalar layout; return them and the other records' indexes."""
-    size = len(buf)
-    n = len(data)
-    end = data + lengths
-
-    def at(pos: np.ndarray) -> np.ndarray:
-        return buf.take(pos, mode="clip")  # out-of-range only for records that do not match
-
-    ok = (lengths >= 20) & (at(data) == 0x09)
-    p = data + 9
-    has_step = at(p) == 0x10
-    # The step varint (1..10 bytes), decoded a byte position at a time over the records left.
-    step = np.zeros(n, dtype=np.uint64)
-    vlen = np.zeros(n, dtype=np.int64)
-    sub = np.flatnonzero(has_step)
-    q = p + 1
-    for k in range(10):
-        if not len(sub):
-            break
-        byte = at(q[sub] + k)
-        step[sub] |= (byte & 0x7F).astype(np.uint64) << np.uint64(7 * k)
-        vlen[sub] = k + 1
-        sub = sub[byte >= 0x80]
-    if len(sub):  # varints longer than 10 bytes: let protobuf judge
-        ok[sub] = False
-    r = np.where(has_step, q + vlen, p)
-    l1 = at(r + 1).astype(np.int64)
-    l2 = at(r + 3).astype(np.int64)
-    tl = at(r + 5).astype(np.int64)
-    ok &= at(r) == 0x2A
-    ok &= at(r + 2) == 0x0A
-    ok &= at(r + 4) == 0x0A
-    ok &= l1 < 0x80
-    ok &= l2 == l1 - 2
-    ok &= l2 == tl + 7
-    ok &= end == r + 2 + l1
-    tag_at = r + 6
-    ok &= at(tag_at + tl) == 0x15
-
-    good = np.flatnonzero(ok)
-    if len(good) == 0:
-        return None, np.arange(n)
-    if len(good) < n:
-        data, tl, tag_at, r = data[good], tl[good], tag_at[good], r[good]
-        step = step[good]
-    # Tags: hash the tag bytes eight at a time, factorise, then check every point's bytes
-    # against its tag's first occurrence so a hash collision cannot merge two tags.
-    u64 = np.ndarray((max(size - 7, 0),), dtype="<u8", buffer=buf, strides=(1,))
-    words = []
-    h = tl.astype(np.uint64)
-    max_tl = int(tl.max())
-    for k in range(0, max_tl, 8):
-        take = np.clip(tl - k, 0, 8)
-        word = u64[np.minimum(tag_at + k, size - 8)] & _WORD_MASKS[take]
-        words.append(word)
-        h = (h * _HASH_MUL) ^ word
-    h ^= h >> np.uint64(29)
-    codes, first = _factorize(h)
-    rep = first[codes]
-    same = tl == tl[rep]
-    for word in words:
-        same &= word == word[rep]
-    tags: list[str] = []
-    bad_codes = []
-    for c, i in enumerate(first.tolist()):
-        a = int(tag_at[i])
-        try:
-            tags.append(bytes(buf[a : a + int(tl[i])]).decode("utf-8"))
-        except UnicodeDecodeError:  # protobuf rejects it: let the slow path report it
-            tags.append("")
-            bad_codes.append(c)
-    if bad_codes:
-        same &= ~np.isin(codes, bad_codes)
-    if not same.all():
-        keep = np.flatnonzero(same)
-        ok[good[~same]] = False
-        good, codes, data, tl, tag_at, step = (
-            good[keep],
-            codes[keep],
-            data[keep],
-            tl[keep],
-            tag_at[keep],
-            step[keep],
-        )
-    f32 = np.ndarray((max(size - 3, 0),), dtype="<f4", buffer=buf, strides=(1,))
-    f64 = np.ndarray((max(size - 7, 0),), dtype="<f8", buffer=buf, strides=(1,))
-    values = f32[tag_at + tl + 1].astype(np.float64)
-    walls = f64[data + 1]
-    cols = _FastColumns(
-        tags=tags,
-        codes=codes,
-        index=good,
-        steps=step.view(np.int64),
-        values=values,
-        walls=walls,
-        first_index=int(good[0]) if len(good) else None,
-        first_wall=float(walls[0]) if len(good) else None,
-    )
-    return cols, np.flatnonzero(~ok)
-
-
-def _factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes numbering distinct keys by first appearance, and each code's first index."""
-    import pandas as pd
-
-    codes, _ = pd.factorize(keys)
-    if len(codes) == 0:
-        return codes, codes
-    running_max = np.maximum.accumulate(codes)
-    first = np.flatnonzero(np.concatenate(([True], running_max[1:] > running_max[:-1])))
-    return codes, first
-
-
-def _merge(fast: _FastColumns | None, slow: _SlowPoints) -> dict[str, ScalarColumns]:
+def _merge(fast: FastColumns | None, slow: _SlowPoints) -> dict[str, ScalarColumns]:
     """Per-tag columns in record order, from both decoders."""
     out: dict[str, ScalarColumns] = {}
     if fast is not None and len(fast.codes):

@@ -32,8 +32,9 @@ from coordlint.loading.cache import (
     deferred_columns,
     make_samples,
 )
+from coordlint.loading.columns_buffer import GrowingColumn
 from coordlint.loading.cpu import usable_cores
-from coordlint.loading.events import DecodeState, FileScalars, decode_records
+from coordlint.loading.events import DecodeState, FileScalars, bad_tensor_summary, decode_records
 from coordlint.loading.tfrecord import ScanState, check_start, scan_chunk
 
 __all__ = ["CHUNK_SIZE", "default_decode_thread", "load_file"]
@@ -75,42 +76,6 @@ def load_file(
         return FileScalars(problems=[Problem(file, "unreadable", f"cannot read file: {reason}")])
 
 
-class _Column:
-    """One tag's points, appended chunk by chunk into arrays with spare capacity (pages never
-    written are never resident, so a generous estimate costs address space, not memory)."""
-
-    __slots__ = ("n", "steps", "values", "walls")
-
-    def __init__(self, capacity: int) -> None:
-        self.n = 0
-        self.steps = np.empty(capacity, dtype=np.int64)
-        self.values = np.empty(capacity, dtype=np.float64)
-        self.walls = np.empty(capacity, dtype=np.float64)
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.steps, self.values, self.walls
-
-    def extend(self, cols: ScalarColumns, estimate: int) -> None:
-        k = len(cols.steps)
-        need = self.n + k
-        if need > len(self.steps):
-            cap = max(need, estimate, len(self.steps) * 5 // 4 + 16)
-            for name in self.__slots__[1:]:
-                old = getattr(self, name)
-                new = np.empty(cap, dtype=old.dtype)
-                new[: self.n] = old[: self.n]
-                setattr(self, name, new)
-        a, b = self.n, need
-        self.steps[a:b] = cols.steps
-        self.values[a:b] = cols.values
-        self.walls[a:b] = cols.wall_times
-        self.n = need
-
-    def columns(self, n: int | None = None) -> ScalarColumns:
-        n = self.n if n is None else n
-        return ScalarColumns(self.steps[:n], self.values[:n], self.walls[:n])
-
-
 class _FileLoader:
     def __init__(self, file: str, fast: bool, chunk_size: int, cache: Cache | None) -> None:
         self.file = file
@@ -124,7 +89,7 @@ class _FileLoader:
         #: Points before the cached offset, per tag: deferred columns read from the cache.
         self.cached: dict[str, ScalarColumns] = {}
         #: Points decoded this time, per tag.
-        self.columns: dict[str, _Column] = {}
+        self.columns: dict[str, GrowingColumn] = {}
         self.bytes_read = 0
         self.size = 0  # the file's size when stat'ed: what is read this time
         self.threaded = True  # decode on a second thread when the file spans windows
@@ -160,7 +125,11 @@ class _FileLoader:
         if entry.corrupt_summary is not None:
             self.scan_state.summary = dataclasses.replace(entry.corrupt_summary, file=file)
         self.decode_state = DecodeState(
-            dict(entry.plugins), entry.records, entry.header_records, entry.first_wall_time
+            dict(entry.plugins),
+            entry.records,
+            entry.header_records,
+            entry.first_wall_time,
+            entry.bad_tensors,
         )
         return entry, "hit"
 
@@ -191,6 +160,7 @@ class _FileLoader:
             first_wall_time=snap.first_wall_time,
             corrupt_count=snap.corrupt_count,
             corrupt_summary=snap.corrupt_summary,
+            bad_tensors=snap.bad_tensors,
             plugins=snap.plugins,
             scan_problems=snap.scan_problems,
             decode_problems=snap.decode_problems,
@@ -226,6 +196,7 @@ class _FileLoader:
             decode_problems=list(self.decode_problems),
             corrupt_count=self.scan_state.spans,
             corrupt_summary=self.scan_state.summary,
+            bad_tensors=s.bad_tensors,
         )
 
     def _result_columns(self) -> dict[str, ScalarColumns]:
@@ -256,7 +227,7 @@ class _FileLoader:
             col = self.columns.get(tag)
             estimate = int(k * factor * 1.05) + 16
             if col is None:
-                col = self.columns[tag] = _Column(estimate)
+                col = self.columns[tag] = GrowingColumn(estimate)
             col.extend(cols, col.n + estimate)
 
     # -- the driver -------------------------------------------------------------------------
@@ -279,6 +250,7 @@ class _FileLoader:
             *self.scan_problems,
             *([] if summary is None else [summary]),
             *self.decode_problems,
+            *bad_tensor_summary(self.decode_state, self.file),
         ]
         state = self.decode_state
         result = FileScalars(

@@ -17,7 +17,9 @@ from coordlint.loading.events import FileScalars
 from coordlint.loading.file_loader import load_file
 from coordlint.loading.hf_logs import LogPoints, read_logging_jsonl, read_newest_trainer_state
 from coordlint.loading.run_config import RESOLVED_CONFIG, ConfigFiles, load_run_config
+from coordlint.loading.sources.base import Found, SourceRead
 from coordlint.loading.spec import LOGGING_JSONL, TRAINER_STATE, RunSpec
+from coordlint.runconfig import RunConfig
 from coordlint.rundata import RunData
 
 __all__ = ["load_run"]
@@ -30,11 +32,14 @@ def load_run(
 ) -> RunData:
     """Read a run's logs; damage becomes ``run.problems``, never an exception.
 
-    Event files are the source; ``logging.jsonl`` fills only tags they lack, and the longest
-    ``trainer_state.json`` only tags both lack. ``source`` names what contributed points and
-    ``files`` every file read, config files included. ``cache`` keeps event files' decoded
-    columns between checks (see :mod:`coordlint.loading.cache`); ``decode_thread`` is passed
-    to :func:`~coordlint.loading.file_loader.load_file`.
+    Event files are the source; ``logging.jsonl`` fills only tags they lack, the longest
+    ``trainer_state.json`` only tags both lack, and each other source's part
+    (:mod:`coordlint.loading.sources`) only tags all before it lack. ``source`` names what
+    contributed points and ``files`` every file read, config files included; a part's config
+    documents come after ``resolved_config.json`` and ``args.json``. A source that raises
+    (a plugin's bug) costs only its part: the error is a problem. ``cache`` keeps event
+    files' decoded columns between checks (see :mod:`coordlint.loading.cache`);
+    ``decode_thread`` is passed to :func:`~coordlint.loading.file_loader.load_file`.
     """
     writes: dict[str, list[ScalarColumns]] = {}
     problems: list[Problem] = []
@@ -79,6 +84,16 @@ def load_run(
     )
     problems.extend(config.problems)
     files.extend(config.files)
+    layers = [config.values]
+    for part in spec.parts:
+        read = _read_part(part)
+        files += [f for f in dict.fromkeys(read.files + read.config_files) if f not in files]
+        problems += read.problems
+        layers.append(RunConfig(read.config, read.config_files))
+        missing = {t: cols for t, cols in read.writes.items() if t not in writes}
+        writes.update(missing)
+        if missing:
+            sources.append(part.source.name)
     return RunData.from_writes(
         spec.name,
         str(spec.path),
@@ -86,7 +101,7 @@ def load_run(
         source="+".join(sources) or "none",
         files=files,
         problems=problems,
-        config=config.values,
+        config=RunConfig.layered(layers),
         kept_checkpoints=spec.checkpoints,
     )
 
@@ -106,3 +121,11 @@ def isolated(file: object, read: Callable[[], T], failed: Callable[[Problem], T]
 
 def _failed_log(problem: Problem) -> LogPoints:
     return LogPoints(problems=[problem])
+
+
+def _read_part(part: Found) -> SourceRead:
+    try:
+        return part.source.read(part)
+    except Exception as exc:  # a plugin source's bug: its part is lost, the check goes on
+        message = f"the {part.source.name} source failed: {type(exc).__name__}: {exc}"
+        return SourceRead(problems=[Problem(str(part.path), "unreadable", message)])

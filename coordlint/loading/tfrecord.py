@@ -156,6 +156,7 @@ class _Scanner:
         self, buf: np.ndarray, file: str, base: int, final: bool, state: ScanState
     ) -> None:
         self.buf = buf
+        self.mem = buf.data  # the same bytes as a buffer, for struct and crc32c
         self.file = file
         self.base = base
         self.final = final
@@ -265,7 +266,7 @@ class _Scanner:
                 out_l.append(cl[i : j + 1])
                 pos = int(cn[j])
             else:
-                length = _unpack_u64(self.buf, pos)[0]
+                length = _unpack_u64(self.mem, pos)[0]
                 if pos + 16 + length > size or length > MAX_RECORD_BYTES:
                     break
                 singles_s.append(pos)
@@ -293,7 +294,7 @@ class _Scanner:
         try:
             lo_byte = int(starts[0])
             ends = data_crc_at + 4
-            mv = memoryview(self.buf)
+            mv = self.mem
             if crc32c.crc32c(mv[lo_byte : int(ends[-1])]) == 0:
                 return None
             # Invariant: records [0, lo) are intact; [lo, hi) holds a bad one.
@@ -311,8 +312,8 @@ class _Scanner:
 
     # -- 4: damage ------------------------------------------------------------------------
     def _length_ok(self, pos: int) -> bool:
-        return crc32c.crc32c(self.buf[pos : pos + 8]) == unmask_crc(
-            _unpack_u32(self.buf, pos + 8)[0]
+        return crc32c.crc32c(self.mem[pos : pos + 8]) == unmask_crc(
+            _unpack_u32(self.mem, pos + 8)[0]
         )
 
     def _damaged(self, pos: int, length: int) -> int | None:
@@ -327,19 +328,21 @@ class _Scanner:
         at = self.base + pos
         if pos + 12 > self.size:
             if not self.final:
-                return self._undecided(pos, 16)
+                self._undecided(pos, 16)
+                return None
             self.state.add(damage.truncated_header(self.file, at, self.end), self.problems)
             return None
         if not self._length_ok(pos):
             return self._begin(Pending(at, damage.BAD_LENGTH, False), pos)
-        length = _unpack_u64(self.buf, pos)[0]
+        length = _unpack_u64(self.mem, pos)[0]
         if length > MAX_RECORD_BYTES:
             what = f"record over the {MAX_RECORD_BYTES >> 20} MiB limit ({length} bytes declared)"
             return self._begin(Pending(at, what, True, length, "too-large"), pos)
         if at + 16 + length > self.end:  # only in the final window: past the file's end
             what = f"record length past the end of the file ({length} bytes declared)"
             return self._begin(Pending(at, what, True, length), pos)
-        return self._undecided(pos, 16 + length)
+        self._undecided(pos, 16 + length)
+        return None
 
     def _begin(self, pending: Pending, pos: int) -> int | None:
         """Start a resynchronisation at ``pos``: look for the next intact record after it."""
@@ -357,7 +360,8 @@ class _Scanner:
             pending.boundary(self.buf, base, base + found.first_header)
         if found.found is None and found.undecided is not None:
             pending.advance(self.buf, base, base + found.undecided)
-            return self._undecided(found.undecided, found.need)
+            self._undecided(found.undecided, found.need)
+            return None
         self.state.resync = None
         stop = None if found.found is None else base + found.found
         pending.boundary(self.buf, base, self.end if stop is None else stop)

@@ -180,34 +180,6 @@ def test_auto_is_github_under_actions_else_text(hostile_run, actions, github):
         assert first.startswith("run,a:b%2C CL902 [error] train/loss is NaN at step 2")
 
 
-def test_the_github_actions_example_runs_as_written(tmp_path, monkeypatch):
-    """examples/ci/github-actions.yml: each coordlint step works; the JUnit file is published."""
-    import shlex
-
-    import yaml
-
-    example = Path(__file__).resolve().parents[2] / "examples" / "ci" / "github-actions.yml"
-    job = yaml.safe_load(example.read_text())["jobs"]["coordlint"]
-    monkeypatch.chdir(tmp_path)
-    write_events(tmp_path / "runs" / "bad", {"train/loss": {1: 2.0, 2: math.nan}})
-    results = {}
-    for step in job["steps"]:
-        if not step.get("run", "").startswith("coordlint "):
-            continue
-        argv = shlex.split(step["run"].split("#")[0].replace("$RUN", job["env"]["RUN"]))
-        results[step["name"]] = invoke(*argv[2:], env={"GITHUB_ACTIONS": "true"})
-    assert results["Annotate findings"].exit_code == 0
-    (note,) = annotations(results["Annotate findings"].output)
-    assert note[0] == "error" and note[1]["title"] == "CL902 non-finite-scalar"
-    assert results["Check training logs"].exit_code == 1  # the gate fails the job
-    publish = next(s for s in job["steps"] if "action-junit-report" in s.get("uses", ""))
-    assert "<testsuites" in (tmp_path / publish["with"]["report_paths"]).read_text()
-    if "HTML report" in results:
-        pytest.importorskip("matplotlib")
-        assert results["HTML report"].exit_code == 0
-        assert (tmp_path / "coordlint-report.html").is_file()
-
-
 def test_file_property_is_relative_to_the_checkout(hostile_run, monkeypatch):
     event_file, plugin = hostile_run
     monkeypatch.chdir(event_file.parents[2])  # tmp_path: holds logs/ and the plugin

@@ -175,18 +175,21 @@ def test_junit_keeps_every_failing_finding():
     ]
 
 
-def test_html_never_feeds_data_to_mathtext(tmp_path):
-    pytest.importorskip("matplotlib")
+def test_html_plots_escape_data_and_run_no_script_from_it():
+    hostile = ("$\\frac{$", "</title><script>alert(1)</script>", 'a" onload="x', "\u202e<b>")
 
-    @coordlint.rule("TM003", "math-tags")
-    def math_tags(run, params):
-        for tag in ("$\\frac{$", "$x^2$", "a $ b", "\\$$"):
+    @coordlint.rule("TM003", "hostile-tags")
+    def hostile_tags(run, params):
+        for tag in hostile:
             yield coordlint.Finding(f"tag {tag}", tag=tag, series={1: 1.0, 2: 2.0}, step=1)
 
-    report = engine.check([make_run({"x": {1: 1.0}})], {"TM003": math_tags}, Settings())
+    report = engine.check([make_run({"x": {1: 1.0}})], {"TM003": hostile_tags}, Settings())
     page = html_format.format_report(report)
-    assert page.count("<img class='plot'") == 4
-    assert "tag $\\frac{$" in page and "tag $x^2$" in page
+    assert page.count('<svg class="plot"') == 4
+    assert page.count("<script") == 1 and "alert(1)</script>" not in page
+    assert "&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'onload="x' not in page and "\u202e" not in page and "\\u202e&lt;b&gt;" in page
+    assert "tag $\\frac{$" in page
 
 
 def test_report_to_is_valid_unicode_for_a_plugin_format_too():

@@ -78,13 +78,13 @@ def test_per_run_summary_counts_and_verdicts(tmp_path):
     rows = table(text, "| Run | Errors | Warnings | Infos | Not applicable | Result |")
     by_run = {r[0]: r[1:] for r in rows}
     assert list(by_run) == ["nan", "odd", "clean"]  # runs without findings are listed too
-    assert by_run["nan"][:3] == ["1", "0", "0"] and by_run["nan"][4] == "failing (1)"
-    assert by_run["odd"][:3] == ["0", "1", "0"] and by_run["odd"][4] == "passed"
+    assert by_run["nan"][:3] == ["1", "0", "0"] and by_run["nan"][4] == "failed: 1 error"
+    assert by_run["odd"][:3] == ["0", "1", "0"] and by_run["odd"][4] == "passed with 1 warning"
     assert by_run["clean"] == ["0", "0", "0", by_run["clean"][3], "passed"]
     assert int(by_run["clean"][3]) >= 1  # TM101 is not applicable to a run without eval/loss
     warned = markdown_format.format_report(report_for(tmp_path / "w", fail_on=Severity.WARNING))
     rows = table(warned, "| Run | Errors | Warnings | Infos | Not applicable | Result |")
-    assert rows[1][5] == "failing (1)"
+    assert rows[1][5] == "failed: 1 warning"  # odd, at --fail-on warning
 
 
 def test_no_findings_and_cli_choice(tmp_path):

@@ -86,3 +86,67 @@ def reference_read(path: Path) -> tuple[dict[str, list[tuple[int, float, float]]
                 continue
             out.setdefault(v.tag, []).append((event.step, number, event.wall_time))
     return out, records
+
+
+def tf2_scalar_event(
+    step: int,
+    tag: str,
+    value: float,
+    *,
+    dtype: str = "float32",
+    field: str = "tensor_content",
+    metadata: bool = True,
+    description: str | None = None,
+    wall: float = 1.7e9,
+) -> event_pb2.Event:
+    """A scalar as TF2 writes it: a 0-d tensor with the ``scalars`` metadata (on every event).
+
+    ``field="tensor_content"`` is TF2's C++ writer (``tf.summary.scalar``, Keras, Flax: the
+    value's bytes, an empty ``tensor_shape``); ``"val"`` is ``make_tensor_proto`` (tensorboard's
+    ``scalar_pb``: ``float_val``/``double_val``/``half_val``); ``"torch"`` is PyTorch's
+    ``add_scalar(new_style=True)`` (``float_val``/``double_val`` and no shape at all). bfloat16
+    has no numpy dtype: its bits are a float32's top half.
+    """
+    from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2
+    from tensorboard.plugins.scalar import metadata as scalar_metadata
+
+    if dtype == "bfloat16":
+        bits = int(np.array([value], dtype=np.float32).view(np.uint32)[0] >> 16)
+        raw, enum = struct.pack("<H", bits), 14
+    else:
+        array = _cast(value, dtype)
+        raw, enum = array.tobytes(), {"float32": 1, "float64": 2, "float16": 19}[dtype]
+    if field == "tensor_content":
+        shape = tensor_shape_pb2.TensorShapeProto()
+        tensor = tensor_pb2.TensorProto(dtype=enum, tensor_shape=shape, tensor_content=raw)
+    elif field == "val" and dtype != "bfloat16":
+        tensor = tensor_util.make_tensor_proto(_cast(value, dtype))
+    elif field == "val":
+        shape = tensor_shape_pb2.TensorShapeProto()
+        tensor = tensor_pb2.TensorProto(dtype=14, tensor_shape=shape, half_val=[bits])
+    else:
+        assert field == "torch" and dtype in ("float32", "float64")
+        tensor = (
+            tensor_pb2.TensorProto(dtype=1, float_val=[value])
+            if dtype == "float32"
+            else tensor_pb2.TensorProto(dtype=2, double_val=[value])
+        )
+    val = summary_pb2.Summary.Value(tag=tag, tensor=tensor)
+    if metadata:
+        val.metadata.CopyFrom(scalar_metadata.create_summary_metadata(None, description))
+    return event_pb2.Event(wall_time=wall, step=step, summary=summary_pb2.Summary(value=[val]))
+
+
+def _cast(value: float, dtype: str) -> np.ndarray:
+    with np.errstate(over="ignore"):  # a float32 too big for a half is inf
+        return np.array(value, dtype=dtype)
+
+
+def records(blob: bytes) -> list[bytes]:
+    """The data of every record of an intact event file."""
+    out, pos = [], 0
+    while pos < len(blob):
+        (length,) = struct.unpack_from("<Q", blob, pos)
+        out.append(blob[pos + 12 : pos + 12 + length])
+        pos += 16 + length
+    return out

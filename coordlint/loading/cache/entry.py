@@ -4,7 +4,7 @@ An entry holds what the loader had decided when it stopped: the byte offset it r
 of the last record it is sure of; a truncated final record of a live file is *not* included, so
 it is re-tried next time), the points decoded before that offset per raw tag (step, value, wall
 time), the damage found there, and the decoder's carried state (TF2 tag plugins, header count,
-first wall time, corrupt-record count).
+first wall time, corrupt-record and bad-tensor counts).
 
 Layout (no pickle): a prefix, then one or more *segments*, each the points decoded since the
 previous one::
@@ -58,7 +58,10 @@ __all__ = [
     "sample_blocks",
 ]
 
-FORMAT_VERSION = 4
+#: 4: strict scalar tensors (a malformed one is a problem, not a value) and their count.
+#: 5: damaged spans resynchronised (a summary problem past the first few), headers checked
+#: structurally.
+FORMAT_VERSION = 5
 MAGIC = b"CLCACHE\0"
 PREFIX = struct.Struct("<8sII8s")
 SEGMENT = struct.Struct("<IIQ")
@@ -95,6 +98,7 @@ class Snapshot:
     decode_problems: list[Problem]
     corrupt_count: int
     corrupt_summary: Problem | None
+    bad_tensors: int
 
 
 @dataclass
@@ -112,6 +116,7 @@ class Entry:
     #: Damaged spans before ``offset``; those beyond the first few summed in one problem.
     corrupt_count: int
     corrupt_summary: Problem | None
+    bad_tensors: int
     plugins: dict[str, str]
     scan_problems: list[Problem]
     decode_problems: list[Problem]
@@ -254,6 +259,7 @@ _FIELDS = (
     "first_wall_time",
     "corrupt_count",
     "corrupt_summary",
+    "bad_tensors",
     "plugins",
     "scan_problems",
     "decode_problems",
@@ -267,5 +273,6 @@ def _follows(before: Entry, fields: dict[str, Any]) -> None:
         or fields["offset"] <= before.offset
         or fields["records"] < before.records
         or fields["corrupt_count"] < before.corrupt_count
+        or fields["bad_tensors"] < before.bad_tensors
     ):
         raise HeaderError("an appended segment that does not follow the one before")

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from coordlint.testing import check, load, make_run, write_events
+import coordlint
+from coordlint.testing import check, load, make_reference, make_run, write_events
 from coordlint_team_rules import (
+    eval_loss_above_references,
     final_eval_loss_high,
     loss_ratio_matches_grad_accum,
     lr_never_warmed_up,
 )
 
-RULES = [final_eval_loss_high, loss_ratio_matches_grad_accum, lr_never_warmed_up]
+RULES = [
+    final_eval_loss_high,
+    loss_ratio_matches_grad_accum,
+    lr_never_warmed_up,
+    eval_loss_above_references,
+]
 
 
 def run_rules(run, select, **params):
@@ -65,3 +72,20 @@ def test_loss_ratio_reads_the_accumulation_factor_from_args_json(tmp_path):
     # A configured factor the curves do not show is not reported.
     (tmp_path / "r" / "args.json").write_text(json.dumps({"gradient_accumulation_steps": 4}))
     assert run_rules(load(tmp_path / "r"), "TM002") == []
+
+
+def test_eval_loss_above_references(tmp_path):
+    # Three reference runs end at 1.00, 1.02 and 1.04 (median 1.02; the bar at 5%: 1.071).
+    references = []
+    for name, end in (("ref-a", 1.00), ("ref-b", 1.02), ("ref-c", 1.04)):
+        write_events(tmp_path / name, {"eval/loss": {100: 2.0, 200: end}})
+        references.append(make_reference(load(tmp_path / name)))
+    write_events(tmp_path / "worse", {"eval/loss": {100: 2.0, 200: 1.08}})
+    write_events(tmp_path / "fine", {"eval/loss": {100: 2.0, 200: 1.07}})
+    (finding,) = check(load(tmp_path / "worse"), "TM004", rules=RULES, references=references)
+    assert finding.data["bar"] == pytest.approx(1.02 * 1.05)
+    assert finding.data["references"] == 3 and "ref-a, ref-b, ref-c" in finding.message
+    assert check(load(tmp_path / "fine"), "TM004", rules=RULES, references=references) == []
+    # Without references the rule is not applicable (the engine reports why), not silent.
+    with pytest.raises(coordlint.NotApplicable, match="no reference runs"):
+        list(eval_loss_above_references(load(tmp_path / "worse"), margin=0.05))
