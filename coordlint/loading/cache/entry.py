@@ -43,7 +43,13 @@ import numpy as np
 
 from coordlint.columns import Problem, ScalarColumns
 from coordlint.loading import source
-from coordlint.loading.cache.header import CachedTag, HeaderError, entry_from_header, entry_json
+from coordlint.loading.cache.header import (
+    FIELDS,
+    CachedTag,
+    HeaderError,
+    entry_from_header,
+    entry_json,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -196,7 +202,7 @@ def encode_segment(entry: Entry, columns: Mapping[str, ScalarColumns]) -> tuple[
         tags.append(CachedTag(tag, cols.facts, crc))
     payload_len = sum(len(b) for b in blocks)
     entry.path = key_of(entry.path)
-    fields = {name: getattr(entry, name) for name in _FIELDS}
+    fields = {name: getattr(entry, name) for name in FIELDS}
     header = json.dumps(entry_json(fields, tags), ensure_ascii=False).encode("utf-8")
     pad = align8(SEGMENT.size + len(header)) - SEGMENT.size - len(header)
     start = SEGMENT.pack(len(header), crc32c.crc32c(header), payload_len)
@@ -246,24 +252,6 @@ def read_segments(fh: BinaryIO, size: int) -> Entry:
         raise CacheCorrupt("no whole segment")
     entry.blocks, entry.segments, entry.end = blocks, segments, pos
     return entry
-
-
-_FIELDS = (
-    "path",
-    "size",
-    "mtime_ns",
-    "offset",
-    "samples",
-    "records",
-    "header_records",
-    "first_wall_time",
-    "corrupt_count",
-    "corrupt_summary",
-    "bad_tensors",
-    "plugins",
-    "scan_problems",
-    "decode_problems",
-)
 
 
 def _follows(before: Entry, fields: dict[str, Any]) -> None:

@@ -26,31 +26,30 @@ from coordlint.columns import ColumnFacts, Problem
 from coordlint.loading import json_input
 from coordlint.loading.damage import MAX_RANGES, MAX_REPORTED
 
-__all__ = ["CachedTag", "HeaderError", "entry_from_header", "entry_json", "problem_json"]
+__all__ = ["FIELDS", "CachedTag", "HeaderError", "entry_from_header", "entry_json", "problem_json"]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _U32_MAX = 2**32 - 1
 _KIND = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _MAX_MESSAGE = 4000
-_KEYS = frozenset(
-    {
-        "path",
-        "size",
-        "mtime_ns",
-        "offset",
-        "samples",
-        "records",
-        "header_records",
-        "first_wall_time",
-        "corrupt_count",
-        "corrupt_summary",
-        "bad_tensors",
-        "plugins",
-        "scan_problems",
-        "decode_problems",
-        "tags",
-    }
+#: An entry's fields, as its segment header holds them (and its ``tags``).
+FIELDS = (
+    "path",
+    "size",
+    "mtime_ns",
+    "offset",
+    "samples",
+    "records",
+    "header_records",
+    "first_wall_time",
+    "corrupt_count",
+    "corrupt_summary",
+    "bad_tensors",
+    "plugins",
+    "scan_problems",
+    "decode_problems",
 )
+_KEYS = frozenset({*FIELDS, "tags"})
 
 
 class HeaderError(ValueError):
