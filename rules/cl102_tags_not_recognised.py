@@ -33,6 +33,7 @@ eval/coord_diag/soft_ce (CL201); map it with tag-aliases: {eval/coord_diag/soft_
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterator
 
@@ -51,24 +52,34 @@ _SPLITS = {
 _WORD = re.compile(r"[/_\-.\s]+")
 
 
-def _split_and_words(tag: str) -> tuple[str | None, list[str]]:
+@functools.lru_cache(maxsize=4096)
+def _split_and_words(tag: str) -> tuple[str | None, tuple[str, ...]]:
     words = [w for w in _WORD.split(tag.lower()) if w]
     split = _SPLITS.get(words[0]) if words else None
-    return split, words[1:] if split else words
+    return split, tuple(words[1:] if split else words)
 
 
-def _likeness(logged: str, wanted: str, min_similarity: float) -> tuple[int, float] | None:
-    """How much ``logged`` looks like ``wanted``: (kind, spelling ratio), or None."""
+def _likeness(
+    logged: str, wanted: str, min_similarity: float, matcher: difflib.SequenceMatcher
+) -> tuple[int, float] | None:
+    """How much ``logged`` looks like ``wanted``: (kind, spelling ratio), or None.
+
+    ``matcher`` holds ``wanted``'s words as its second sequence (difflib caches what it learns
+    about that one, so a matcher is made once per wanted tag)."""
     logged_split, logged_words = _split_and_words(logged)
     wanted_split, wanted_words = _split_and_words(wanted)
     if logged_split and wanted_split and logged_split != wanted_split:
         return None
-    ratio = difflib.SequenceMatcher(None, "_".join(logged_words), "_".join(wanted_words)).ratio()
+    matcher.set_seq1("_".join(logged_words))
     if logged.rsplit("/", 1)[-1] == wanted.rsplit("/", 1)[-1]:
-        return 2, ratio
+        return 2, matcher.ratio()
     small, large = sorted((set(logged_words), set(wanted_words)), key=len)
     if len(small) >= 2 and small <= large:
-        return 1, ratio
+        return 1, matcher.ratio()
+    # ratio() <= quick_ratio() <= real_quick_ratio(): the cheap bounds rule out most pairs.
+    if matcher.real_quick_ratio() < min_similarity or matcher.quick_ratio() < min_similarity:
+        return None
+    ratio = matcher.ratio()
     return (0, ratio) if ratio >= min_similarity else None
 
 
@@ -86,11 +97,11 @@ def tags_not_recognised(
         if not wanted_by:
             continue
         best: dict[str, tuple[tuple[int, float], str]] = {}  # logged tag -> (likeness, wanted)
-        for logged in run.tags:
-            if logged in wanted_by:
-                continue
-            for wanted in wanted_by:
-                likeness = _likeness(logged, wanted, min_similarity)
+        logged_tags = [t for t in run.tags if t not in wanted_by]
+        for wanted in wanted_by:  # for each logged tag, the first of equally like ones wins
+            matcher = difflib.SequenceMatcher(None, b="_".join(_split_and_words(wanted)[1]))
+            for logged in logged_tags:
+                likeness = _likeness(logged, wanted, min_similarity, matcher)
                 if likeness is not None and (logged not in best or likeness > best[logged][0]):
                     best[logged] = (likeness, wanted)
         if best:
