@@ -119,46 +119,49 @@ def decode_fast(
     if len(sub):  # varints longer than 10 bytes: let protobuf judge
         ok[sub] = False
     r = np.where(has_step, q + vlen, p)
-    ok &= at(r) == 0x2A  # Event.summary
-    l1, p1, ok1 = varint2(at, r + 1)
-    ok &= ok1 & (p1 + l1 == end) & (at(p1) == 0x0A)  # Summary.value: the only one
-    l2, p2, ok2 = varint2(at, p1 + 1)
-    ok &= ok2 & (p2 + l2 == end) & (at(p2) == 0x0A)  # Value.tag
-    tl, tag_at, ok3 = varint2(at, p2 + 1)
-    ok &= ok3
-    v = tag_at + tl
-    key = at(v)
-    simple = key == 0x15  # Value.simple_value
-    ok &= simple | (key == 0x42)  # Value.tensor
-    kind = np.where(simple, F32, 0).astype(np.uint8)
-    val_at = v + 1
-    val_end = v + 5
+    # PyTorch's layout, at fixed offsets: one-byte lengths, a simple_value, no metadata (most
+    # records of most files). The other records take the general parse, on their own.
+    l1 = at(r + 1).astype(np.int64)
+    tl = at(r + 5).astype(np.int64)
+    tag_at = r + 6
+    plain = (at(r) == 0x2A) & (l1 < 0x80) & (at(r + 2) == 0x0A) & (at(r + 4) == 0x0A)
+    plain &= (at(r + 3) == l1 - 2) & (l1 == tl + 9) & (end == r + 2 + l1)
+    plain &= ok & (at(tag_at + tl) == 0x15)  # Value.simple_value, then the record ends
+    kind = np.where(plain, F32, 0).astype(np.uint8)
+    val_at = tag_at + tl + 1
+    simple = plain
+    plugin = np.full(n, -1, dtype=np.int64)
+    plugins: list[str] = []
     half_bits = None
-    tens = np.flatnonzero(ok & ~simple)
-    if len(tens):
-        half_bits = np.zeros(n, dtype=np.uint32)
-        kind[tens], val_at[tens], val_end[tens], half_bits[tens] = tensor_layout(buf, at, v[tens])
-        ok[tens] = kind[tens] > 0
-    # Then the Value ends, or its metadata (Value.metadata) runs to its end.
-    plugin, plugins = _metadata(buf, at, val_end, end, ok)
+    rest = np.flatnonzero(ok & ~plain)
+    ok = plain.copy()
+    if len(rest):
+        g = _general(buf, at, r[rest], end[rest])
+        ok[rest], tl[rest], tag_at[rest], kind[rest] = g.ok, g.tl, g.tag_at, g.kind
+        val_at[rest], plugin[rest], plugins = g.val_at, g.plugin, g.plugins
+        simple = simple.copy()
+        simple[rest] = g.simple
+        if g.half_bits is not None:
+            half_bits = np.zeros(n, dtype=np.uint32)
+            half_bits[rest] = g.half_bits
 
     good = np.flatnonzero(ok)
     if len(good) == 0:
         return None, np.arange(n)
-    cols = {
-        "data": data,
-        "tl": tl,
-        "tag_at": tag_at,
-        "step": step,
-        "kind": kind,
-        "val_at": val_at,
-        "simple": simple,
-        "plugin": plugin,
-    }
-    if half_bits is not None:
-        cols["half_bits"] = half_bits
+    cols = {"data": data, "tl": tl, "tag_at": tag_at, "step": step}
+    every_plain = not len(rest) or not ok[rest].any()
+    if not every_plain:
+        cols |= {"kind": kind, "val_at": val_at, "simple": simple, "plugin": plugin}
+        if half_bits is not None:
+            cols["half_bits"] = half_bits
     if len(good) < n:
         cols = {name: col[good] for name, col in cols.items()}
+    if every_plain:  # the same for every point: made, not gathered
+        m = len(good)
+        cols["kind"] = np.full(m, F32, dtype=np.uint8)
+        cols["val_at"] = cols["tag_at"] + cols["tl"] + 1
+        cols["simple"] = np.ones(m, dtype=bool)
+        cols["plugin"] = np.full(m, -1, dtype=np.int64)
     # Tags: factorised by their bytes; a tag that is not valid UTF-8 goes to protobuf.
     tag_at, tl = cols["tag_at"], cols["tl"]
     codes, first, same = _blob_codes(buf, tag_at, tl)
@@ -194,6 +197,52 @@ def decode_fast(
         plugins=plugins,
     )
     return fast, np.flatnonzero(~ok)
+
+
+@dataclass
+class _Parsed:
+    """The general parse of some records (any layout :mod:`.layout` takes), per record."""
+
+    ok: np.ndarray
+    tl: np.ndarray
+    tag_at: np.ndarray
+    kind: np.ndarray
+    val_at: np.ndarray
+    simple: np.ndarray
+    plugin: np.ndarray
+    plugins: list[str]
+    half_bits: np.ndarray | None
+
+
+def _general(buf: np.ndarray, at, r: np.ndarray, end: np.ndarray) -> _Parsed:
+    """Parse the Summary of records whose Summary field starts at ``r`` and that end at ``end``:
+    one Value with a tag, then a simple_value or a scalar tensor, then perhaps its metadata."""
+    n = len(r)
+    ok = np.ones(n, dtype=bool)
+    ok &= at(r) == 0x2A  # Event.summary
+    l1, p1, ok1 = varint2(at, r + 1)
+    ok &= ok1 & (p1 + l1 == end) & (at(p1) == 0x0A)  # Summary.value: the only one
+    l2, p2, ok2 = varint2(at, p1 + 1)
+    ok &= ok2 & (p2 + l2 == end) & (at(p2) == 0x0A)  # Value.tag
+    tl, tag_at, ok3 = varint2(at, p2 + 1)
+    ok &= ok3
+    v = tag_at + tl
+    key = at(v)
+    simple = key == 0x15  # Value.simple_value
+    ok &= simple | (key == 0x42)  # Value.tensor
+    kind = np.where(simple, F32, 0).astype(np.uint8)
+    val_at = v + 1
+    val_end = v + 5
+    half_bits = None
+    tens = np.flatnonzero(ok & ~simple)
+    if len(tens):
+        half_bits = np.zeros(n, dtype=np.uint32)
+        kind[tens], val_at[tens], val_end[tens], half_bits[tens] = tensor_layout(buf, at, v[tens])
+        ok[tens] = kind[tens] > 0
+    # Then the Value ends, or its metadata (Value.metadata) runs to its end.
+    plugin, plugins = _metadata(buf, at, val_end, end, ok)
+
+    return _Parsed(ok, tl, tag_at, kind, val_at, simple, plugin, plugins, half_bits)
 
 
 def _metadata(
@@ -255,7 +304,8 @@ def _blob_codes(
     one's code, each code's first index, and per string whether its bytes equal those of its
     code's first string (a hash collision cannot merge two strings: those are False).
 
-    Strings are hashed 8 bytes at a time, only as far as each one goes."""
+    Strings are hashed 8 bytes at a time: the first 16 bytes of every one, then only as far as
+    each one goes."""
     u64 = view(buf, "<u8")
     h = length.astype(np.uint64)
     words: list[tuple[np.ndarray | None, np.ndarray]] = []
@@ -268,7 +318,7 @@ def _blob_codes(
             zeros = np.zeros(len(pos), dtype=np.int64)
             return zeros, zeros[:1], np.ones(len(pos), dtype=bool)
     for k in range(0, max_len, 8):
-        if k:
+        if k >= 16:  # most tags fit in two words: those are read for every string at once
             more = length[live] > k if live is not None else length > k
             if live is not None or not more.all():
                 live = np.flatnonzero(more) if live is None else live[more]
@@ -304,7 +354,7 @@ def _word(
     if live is not None:
         pos, length = pos[live], length[live]
     at = pos + k
-    take = np.minimum(length - k, 8)
+    take = np.clip(length - k, 0, 8)  # 0 past a string's end
     last = len(u64) - 1
     word = u64[np.minimum(at, last)] & _WORD_MASKS[take]
     for i in np.flatnonzero(at > last).tolist():  # within 8 bytes of the buffer's end
