@@ -96,16 +96,26 @@ def tags_not_recognised(
                 wanted_by.setdefault(tag, []).append(code)
         if not wanted_by:
             continue
-        best: dict[str, tuple[tuple[int, float], str]] = {}  # logged tag -> (likeness, wanted)
-        logged_tags = [t for t in run.tags if t not in wanted_by]
-        for wanted in wanted_by:  # for each logged tag, the first of equally like ones wins
-            matcher = difflib.SequenceMatcher(None, b="_".join(_split_and_words(wanted)[1]))
-            for logged in logged_tags:
-                likeness = _likeness(logged, wanted, min_similarity, matcher)
-                if likeness is not None and (logged not in best or likeness > best[logged][0]):
-                    best[logged] = (likeness, wanted)
+        logged_tags = tuple(t for t in run.tags if t not in wanted_by)
+        best = _look_alikes(logged_tags, tuple(wanted_by), min_similarity)
         if best:
-            yield _finding(run.name, {k: w for k, (_, w) in sorted(best.items())}, wanted_by)
+            yield _finding(run.name, dict(best), wanted_by)
+
+
+@functools.lru_cache(maxsize=64)  # the runs of a sweep log the same tags and lack the same ones
+def _look_alikes(
+    logged_tags: tuple[str, ...], wanted_tags: tuple[str, ...], min_similarity: float
+) -> tuple[tuple[str, str], ...]:
+    """``(logged, wanted)`` pairs, sorted by logged tag: each logged tag's likest wanted tag
+    (the first of equally like ones)."""
+    best: dict[str, tuple[tuple[int, float], str]] = {}  # logged tag -> (likeness, wanted)
+    for wanted in wanted_tags:
+        matcher = difflib.SequenceMatcher(None, b="_".join(_split_and_words(wanted)[1]))
+        for logged in logged_tags:
+            likeness = _likeness(logged, wanted, min_similarity, matcher)
+            if likeness is not None and (logged not in best or likeness > best[logged][0]):
+                best[logged] = (likeness, wanted)
+    return tuple((logged, wanted) for logged, (_, wanted) in sorted(best.items()))
 
 
 def _finding(run: str, pairs: dict[str, str], wanted_by: dict[str, list[str]]) -> coordlint.Finding:

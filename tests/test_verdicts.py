@@ -132,6 +132,21 @@ def test_a_renamed_tag_is_pointed_out_and_an_alias_maps_it(tmp_path):
     assert cl201["message"].startswith("val/coord_soft_ce bottomed out at 4.19 at step 400")
 
 
+def test_each_run_of_a_sweep_with_the_same_renamed_tag_gets_its_own_cl102(tmp_path):
+    """Runs that log the same tags share one look-alike search; each still gets its finding,
+    and a run that logs the tag under its wanted name gets none."""
+    for name in ("a", "b"):
+        renamed_pure_ce(tmp_path / "sweep" / name)
+    example = load(EXAMPLE)
+    write_events(tmp_path / "sweep" / "c", {t: example.series(t) for t in example.tags})
+    doc = json.loads(invoke(str(tmp_path / "sweep"), "-f", "json").stdout)
+    cl102 = {f["run"]: f for f in doc["findings"] if f["code"] == "CL102"}
+    assert sorted(cl102) == ["a", "b"]
+    assert {f["data"]["pairs"] for f in cl102.values()} == {
+        "val/coord_soft_ce -> eval/coord_diag/soft_ce"
+    }
+
+
 def test_no_look_alike_no_cl102(tmp_path):
     write_events(tmp_path / "r", {"train/loss": {1: 1.0}, "eval/accuracy": {1: 0.5}})
     doc = json.loads(invoke(str(tmp_path / "r"), "-f", "json").stdout)
