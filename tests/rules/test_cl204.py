@@ -164,3 +164,30 @@ def test_the_newer_soft_ce_block_is_preferred():
 def test_a_run_that_is_not_gated_is_not_applicable(outcomes):
     outcome = outcomes(make_run({TAG: CURVE}), "CL204")["run"]
     assert outcome.status == "skipped" and "not a checkpoint" in outcome.reason
+
+
+def test_a_checkpoint_at_the_first_eval_is_judged_by_it():
+    values = {100: 2.0, 200: 3.0, 300: 3.5}
+    (finding,) = check(run_gated(values, 300, kept=(100, 300)), "CL204")
+    assert (finding.data["better"], finding.data["better_value"]) == ("checkpoint-100", 2.0)
+
+
+@pytest.mark.parametrize(
+    ("save_steps", "near"),
+    [
+        (0, "100 steps (10% of the run; save_steps unknown)"),  # 0 is no interval
+        (1, "one save interval (save_steps=1)"),
+    ],
+)
+def test_a_save_interval_is_a_positive_save_steps(save_steps, near):
+    run = run_gated(CURVE, 1000, kept=(1000,), config={"training.save_steps": save_steps})
+    (finding,) = check(run, "CL204")
+    assert f"no checkpoint within {near} of step 400 was kept" in finding.message
+
+
+def test_near_is_at_least_one_step_in_a_short_run():
+    values = {1: 4.8, 2: 4.19, 3: 4.5, 4: 4.6, 5: 4.72}
+    (finding,) = check(run_gated(values, 5, kept=(5,)), "CL204")
+    assert "no checkpoint within 1 steps (10% of the run; save_steps unknown) of step 2" in (
+        finding.message
+    )
