@@ -27,11 +27,12 @@ open("pyproject.toml", "w").write(text)
 PY
 fi
 # mutmut skips decorated functions, and every rule's body sits under @coordlint.rule (helpers
-# under lru_cache): in the scratch copy only, apply those decorators by assignment after the def
-# (`f = coordlint.rule(...)(f)`, same objects at import) so mutmut mutates the bodies too.
+# under lru_cache): in the scratch copy only, apply @coordlint.rule by assignment after the def
+# (`f = coordlint.rule(...)(f)`, the same Rule at import) and drop lru_cache (pure functions: a
+# cache filled before mutmut forks would answer for the mutant), so mutmut mutates the bodies.
 python - <<'PY'
 import ast, pathlib
-UNWRAP = ("coordlint.rule(", "lru_cache(", "functools.lru_cache(")
+UNWRAP, DROP = ("coordlint.rule(",), ("lru_cache(", "functools.lru_cache(")
 for path in sorted(pathlib.Path("rules").glob("*.py")):
     src = path.read_text()
     lines = src.splitlines(keepends=True)
@@ -39,13 +40,14 @@ for path in sorted(pathlib.Path("rules").glob("*.py")):
         if not isinstance(node, ast.FunctionDef) or not node.decorator_list:
             continue
         decorators = [ast.get_source_segment(src, d) or "" for d in node.decorator_list]
-        if not all(d.startswith(UNWRAP) for d in decorators):
+        if not all(d.startswith(UNWRAP + DROP) for d in decorators):
             continue
         applied = node.name
         for d in reversed(decorators):
-            applied = f"{d}({applied})"
+            applied = applied if d.startswith(DROP) else f"{d}({applied})"
         assert node.end_lineno is not None
-        lines[node.end_lineno : node.end_lineno] = [f"{node.name} = {applied}\n"]
+        if applied != node.name:
+            lines[node.end_lineno : node.end_lineno] = [f"{node.name} = {applied}\n"]
         del lines[node.decorator_list[0].lineno - 1 : node.lineno - 1]
     path.write_text("".join(lines))
 PY

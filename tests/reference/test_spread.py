@@ -4,6 +4,7 @@ re-derived by simulation, the center and spread by count, alignment, sustain, di
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -186,3 +187,38 @@ def test_cl602_smooths_as_the_running_median_of_three_does():
     expected = running_median(pd.Series(values), 3).to_numpy()
     assert np.array_equal(_median_of_three(values), expected)
     assert np.array_equal(_median_of_three(values[:2]), values[:2])
+
+
+def test_the_loss_direction_reads_the_last_component_only():
+    assert r.better("eval/coord_x/loss") == "lower"
+    assert r.better("eval/loss_curve/acc") is None
+
+
+def test_overrides_of_zero_are_allowed_and_booleans_refused():
+    r.check_overrides({"eval/*": {"atol": 0, "rtol": 0.0, "k": 1}})
+    with pytest.raises(ValueError, match=r"tag_overrides\['eval/\*'\]\['atol'\] must be a number"):
+        r.check_overrides({"eval/*": {"atol": True}})
+
+
+@pytest.mark.parametrize(
+    ("count", "word"), [(1, "value"), (2, "mean"), (3, "median"), (7, "median")]
+)
+def test_the_center_is_named_for_the_number_of_references(count, word):
+    assert r.center_word(count) == word
+
+
+def test_a_zero_width_band_puts_any_other_value_infinitely_far_and_warns_of_nothing():
+    env = r.Envelope(
+        "eval/x",
+        np.array([1, 2, 3]),
+        np.ones((1, 3)),
+        center=np.ones(3),
+        half=np.array([0.0, 0.0, 0.5]),
+        count=np.ones(3, dtype=int),
+        names=("golden",),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dev = r.deviation(np.array([1.5, 0.5, 1.25]), env)
+        assert dev.tolist() == [math.inf, -math.inf, 0.5]
+        assert math.isnan(r.deviation(np.array([1.0, 1.0, 1.0]), env)[0])
