@@ -222,3 +222,31 @@ def test_a_zero_width_band_puts_any_other_value_infinitely_far_and_warns_of_noth
         dev = r.deviation(np.array([1.5, 0.5, 1.25]), env)
         assert dev.tolist() == [math.inf, -math.inf, 0.5]
         assert math.isnan(r.deviation(np.array([1.0, 1.0, 1.0]), env)[0])
+
+
+def test_the_tables_end_at_40_and_the_formulas_take_over():
+    assert s.consistency(3) == 1.775 and s.consistency(40) == 1.278
+    assert s.consistency(41) == pytest.approx(math.sqrt(math.pi / 2) * 41 / 40.2)
+    assert s.inflation(3) == 6.592 and s.inflation(40) == 1.088
+    assert s.inflation(41) == pytest.approx(1 + 3.5 / 41)
+
+
+def test_three_and_four_references_use_the_median_and_an_untrimmed_mean():
+    values = np.array([[1.0, 1.0], [2.0, 2.0], [6.0, 6.0], [np.nan, 7.0]])
+    center, mean, spread, count = s.center_spread(values)
+    assert count.tolist() == [3, 4]
+    assert center.tolist() == [2.0, 4.0] and mean.tolist() == [3.0, 4.0]
+    assert spread[0] == pytest.approx(s.consistency(3) * (1 + 0 + 4) / 3)
+    assert spread[1] == pytest.approx(s.consistency(4) * (3 + 2 + 2 + 3) / 4)
+
+
+def test_three_references_widen_by_inflation_and_two_by_half_their_distance_only():
+    center = np.array([10.0, 10.0, 10.0])
+    spread = np.array([0.5, 0.5, 0.5])
+    count = np.array([3, 2, 1])
+    half = s.half_width(center, spread, count, k=2.0, rtol=0.0, atol=0.0)
+    assert half.tolist() == pytest.approx([2.0 * s.inflation(3) * 0.5, 0.5, 0.0])
+    floored = s.half_width(center, spread, count, k=2.0, rtol=0.0, atol=0.75)
+    assert floored.tolist() == pytest.approx([2.0 * s.inflation(3) * 0.5, 0.75, 0.75])
+    negative = s.half_width(-center, spread, count, k=0.0, rtol=0.1, atol=0.0)
+    assert negative.tolist() == pytest.approx([1.0, 1.0, 1.0])  # rtol of |center|
