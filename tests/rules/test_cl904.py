@@ -96,3 +96,15 @@ def test_only_eval_tags_are_evals():
 def test_a_run_that_is_not_gated_is_not_applicable(outcomes):
     run = make_run({"train/loss": evals(10, 20), EVAL: evals(10, 20)})
     assert outcomes(run, "CL904")["run"].status == "skipped"
+
+
+def test_two_evals_give_an_interval():
+    scalars = {"train/loss": evals(10, 3000), EVAL: evals(100, 200)}
+    (finding,) = check(gated(600, scalars), "CL904")
+    assert finding.data["eval_steps"] == 100 and "more than 200 steps before it" in finding.message
+
+
+def test_a_configured_interval_of_one_step_is_used():
+    scalars = {"train/loss": evals(10, 3000), EVAL: evals(100, 200, 300)}
+    (finding,) = check(gated(600, scalars, config={"training.eval_steps": 1}), "CL904")
+    assert finding.data["eval_steps"] == 1

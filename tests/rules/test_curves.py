@@ -68,6 +68,8 @@ def test_short_noise_is_white_noise_from_second_differences():
     assert short_noise(y).sd == pytest.approx(0.03, rel=0.05)
     assert short_noise(y).phi == 0.0
     assert short_noise(y[:2]) is None
+    # three evals are one second difference: (0 - 2 + 0) has no spread around itself
+    assert short_noise(np.array([0.0, 1.0, 0.0])) == Noise(0.0, 0.0)
 
 
 def test_running_median_keeps_the_end_points():
