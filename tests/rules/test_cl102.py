@@ -59,6 +59,7 @@ def test_the_documented_example_through_cl201():
         ("dev/loss", True),
         ("validation/loss", True),
         ("loss", True),  # no split named: any split
+        ("val/extra/loss", True),  # the last component, however deep
         ("train/loss", False),  # another split is another curve
         ("test/loss", False),
         ("val/accuracy", False),
@@ -101,6 +102,22 @@ def test_the_closest_wanted_tag_is_named():
     # an exact tie: the first wanted
     (finding,) = look_alikes(run("val/abcdx"), wanted=["eval/abcdy", "eval/abcdz"])
     assert finding.data["pairs"] == "val/abcdx -> eval/abcdy"
+
+
+def test_a_spelling_is_compared_over_all_the_words():
+    # "coord_eror" against "coord_error": 0.95; the words joined without "_" would not be
+    found = look_alikes(run("val/coord_eror"), wanted=["eval/coord_error"], min_similarity=0.9)
+    assert [f.data["pairs"] for f in found] == ["val/coord_eror -> eval/coord_error"]
+
+
+def test_the_last_component_beats_the_words_and_the_words_beat_a_spelling():
+    # same last component (ratio 0.55) against the same words and more (ratio 0.92)
+    wanted = ["eval/error_coord_x", "eval/long_prefix_words/error_coord"]
+    (finding,) = look_alikes(run("val/error_coord"), wanted=wanted)
+    assert finding.data["pairs"] == "val/error_coord -> eval/long_prefix_words/error_coord"
+    # the same words (a low ratio) against a close spelling (0.89)
+    (finding,) = look_alikes(run("val/abcdeg_gh"), wanted=["eval/abcdeg_gx", "eval/gh_zz_abcdeg"])
+    assert finding.data["pairs"] == "val/abcdeg_gh -> eval/gh_zz_abcdeg"
 
 
 def test_several_look_alikes_are_one_finding_grouped_by_the_tag_they_map_to():
