@@ -187,6 +187,7 @@ def test_cl602_smooths_as_the_running_median_of_three_does():
     expected = running_median(pd.Series(values), 3).to_numpy()
     assert np.array_equal(_median_of_three(values), expected)
     assert np.array_equal(_median_of_three(values[:2]), values[:2])
+    assert _median_of_three(np.array([1.0, 5.0, 2.0])).tolist() == [1.0, 2.0, 2.0]
 
 
 def test_the_loss_direction_reads_the_last_component_only():
