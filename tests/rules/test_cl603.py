@@ -114,3 +114,9 @@ def test_the_newer_soft_ce_block_is_judged_and_tag_overrides_apply():
     assert finding.tag == tag
     wide = {"CL603": {"tag_overrides": {"*soft_ce": {"atol": 0.6}}}}
     assert check(ending(1.5, tag=tag), "CL603", references=refs, params=wide) == []
+
+
+def test_a_reference_starting_at_the_runs_last_step_counts():
+    starts_there = ref("there", {1000: 1.0, 2000: 1.0})
+    (finding,) = check(ending(3.0), "CL603", references=[starts_there])
+    assert finding.data["worst_name"] == "there" and finding.data["references"] == 1
