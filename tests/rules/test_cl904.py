@@ -108,3 +108,26 @@ def test_a_configured_interval_of_one_step_is_used():
     scalars = {"train/loss": evals(10, 3000), EVAL: evals(100, 200, 300)}
     (finding,) = check(gated(600, scalars, config={"training.eval_steps": 1}), "CL904")
     assert finding.data["eval_steps"] == 1
+
+
+def test_the_messages_in_full_and_the_step_they_point_at():
+    (past,) = check(gated(1001, {"train/loss": evals(10, 1000), EVAL: evals(500, 1000)}), "CL904")
+    assert past.message == (
+        "checkpoint step 1001 is past the last logged step (1000): the logs are incomplete, or "
+        "not this checkpoint's run"
+    )
+    (late,) = check(gated(900, {"train/loss": evals(10, 3000), EVAL: evals(100, 200)}), "CL904")
+    assert late.message == (
+        "checkpoint step 900: the last eval was at step 200, more than 200 steps before it "
+        "(eval_steps=100): the gate cannot see this checkpoint; the logs are incomplete, or not "
+        "this checkpoint's run"
+    )
+    assert late.step == 900
+
+
+def test_a_run_with_no_eval_tags_at_all():
+    (finding,) = check(gated(400, {"train/loss": evals(10, 3000)}), "CL904")
+    assert finding.message.startswith(
+        "checkpoint step 400: no eval was logged at or before it (eval_steps=-1)"
+    )
+    assert finding.data == {"step": 400, "last_step": 3000, "last_eval": -1, "eval_steps": -1}

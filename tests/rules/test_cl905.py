@@ -80,3 +80,24 @@ def test_without_the_checkpoints_output_dir_nothing_is_compared():
 
 def test_a_run_that_is_not_gated_is_not_applicable(outcomes):
     assert outcomes(make_run(LOSS), "CL905")["run"].status == "skipped"
+
+
+def test_the_step_mismatch_message_in_full():
+    (finding,) = check(gated(name_step=1800, state_step=1600), "CL905")
+    assert finding.message == (
+        "the checkpoint's name says step 1800 but its trainer_state.json says 1600: it was "
+        "renamed or copied; gate it with --step and check which run it is"
+    )
+
+
+@pytest.mark.parametrize(
+    ("theirs", "ours", "same"),
+    [
+        ("D:\\out\\v0-1\\", "D:\\out\\v0-1", True),  # a trailing backslash is not a component
+        ("/v0-1", "/data/out/v0-1", True),  # the root is not a component
+        ("/", "/", False),  # nothing named on either side: nothing matches
+    ],
+)
+def test_what_a_path_ends_with(theirs, ours, same):
+    found = check(gated(theirs=theirs, ours=ours, path="elsewhere"), "CL905")
+    assert (found == []) is same
