@@ -191,3 +191,37 @@ def test_near_is_at_least_one_step_in_a_short_run():
     assert "no checkpoint within 1 steps (10% of the run; save_steps unknown) of step 2" in (
         finding.message
     )
+
+
+def test_a_best_eval_exactly_min_rise_better_counts():
+    values = {100: 4.0, 200: 2.0, 300: 2.0, 400: 2.0, 500: 3.0}  # smoothed best 2.0; 3.0 is +50%
+    (finding,) = check(
+        run_gated(values, 500, kept=(500,)), "CL204", params={"CL204": {"min_rise": 0.5}}
+    )
+    assert (finding.data["best_step"], finding.data["rise"]) == (200, 0.5)
+
+
+def test_a_best_eval_at_the_first_eval_is_found():
+    values = {100: 3.0, 200: 3.2, 300: 3.1, 400: 4.0, 500: 4.5}
+    (finding,) = check(run_gated(values, 500, kept=(500,)), "CL204")
+    assert (finding.data["best_step"], finding.data["best_value"]) == (100, 3.0)
+
+
+def test_values_below_one_are_judged_too():
+    small = {s: v / 10 for s, v in CURVE.items()}
+    (finding,) = check(run_gated(small, 1000, kept=(1000,)), "CL204")
+    assert finding.data["best_step"] == 400
+
+
+def test_every_metric_asked_is_judged():
+    w1 = "eval/coord_diag/w1"
+    run = make_run(
+        {TAG: CURVE, w1: CURVE},
+        name="run",
+        checkpoint=Checkpoint("out/run/checkpoint-1000", 1000, "name"),
+        kept_checkpoints=tuple(
+            Checkpoint(f"out/run/checkpoint-{s}", s, "name") for s in (400, 1000)
+        ),
+    )
+    found = check(run, "CL204", params={"CL204": {"metrics": ["soft_ce", "w1"]}})
+    assert [f.data["tag"] for f in found] == [TAG, w1]

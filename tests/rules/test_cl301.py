@@ -142,8 +142,9 @@ def test_the_never_message_gives_the_final_and_the_max():
         "mass on non-coord tokens; check the gate weight, the coord-token vocabulary and the "
         "box format of the data"
     )
-    assert (finding.step, finding.severity.name) == (None, "ERROR")
+    assert (finding.tag, finding.step, finding.severity.name) == (TAG, None, "ERROR")
     assert finding.data == {"threshold": 0.99, "final": 0.96, "reached_step": None}
+    assert finding.series is not None
 
 
 def test_the_cannot_tell_message_gives_both_evals():
@@ -152,7 +153,8 @@ def test_the_cannot_tell_message_gives_both_evals():
         f"{TAG} reached 0.99 between the evals around step 200 (0.5 at step 100; 0.995 at step "
         "300): the eval grid cannot tell whether confinement came before step 200"
     )
-    assert (finding.step, finding.severity.name) == (300, "INFO")
+    assert (finding.tag, finding.step, finding.severity.name) == (TAG, 300, "INFO")
+    assert finding.series is not None
     assert finding.data == {
         "threshold": 0.99,
         "final": 0.996,

@@ -139,3 +139,8 @@ def test_the_message_gives_when_it_was_reached_lost_and_how_low_it_went():
         "threshold": 0.99,
     }
     assert finding.series is not None
+
+
+def test_an_eval_exactly_at_the_threshold_among_the_last_is_not_below():
+    values = {100: 0.5, 200: 0.995, 300: 0.996, 400: 0.98, 500: 0.99, 600: 0.98, 700: 0.98}
+    assert check(make_run({TAG: values}), "CL303") == []
