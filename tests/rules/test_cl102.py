@@ -75,6 +75,7 @@ def test_a_look_alike_is_of_the_same_split(logged, alike):
     [
         ("val/error_coord", True),  # the same two words in another order
         ("val/coord/box_error", True),  # the wanted words, and more
+        ("error_coord", True),  # no split named: all its words count
         ("val/error", False),  # one word in common is not enough
     ],
 )
@@ -141,3 +142,8 @@ def test_each_run_gets_its_own_finding_and_a_run_lacking_nothing_none():
 
 def test_nothing_skipped_for_want_of_tags_nothing_said():
     assert check(run("val/loss"), "CL102") == []  # selected alone: no rule wanted anything
+
+
+def test_look_alikes_of_several_wanted_tags_list_each_alias():
+    (finding,) = look_alikes(run("val/loss", "val/acc"), wanted=["eval/loss", "eval/acc"])
+    assert finding.data["config"] == "tag-aliases: {eval/acc: [val/acc], eval/loss: [val/loss]}"

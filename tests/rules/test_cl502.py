@@ -144,3 +144,9 @@ def test_a_tie_flags_every_run_and_runs_that_do_not_say_are_not_compared():
     found = {f.run: f.data for f in check(runs, "CL502")}
     assert set(found) == {"a", "b"}
     assert found["a"] == {"keys": "coord_soft_ce_w1.target_sigma", "other_runs": "b"}
+
+
+def test_fewer_than_two_comparable_runs_say_why(outcomes):
+    outcome = outcomes([_run("a", target_sigma=2.0), _run("b")], "CL502")["a"]
+    assert outcome.status == "skipped"
+    assert outcome.reason == "fewer than two runs with soft-CE metrics and a config"
