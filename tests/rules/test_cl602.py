@@ -132,3 +132,14 @@ def test_a_soft_ce_ending_lower_is_judged_at_the_references_level():
 def test_a_reference_logging_the_other_block_is_not_a_holder():
     refs = [ref("a", confining(200), tag="eval/coord_softce_w1/coord_vocab_mass")]
     assert check(cand(confining(900)), "CL602", references=refs) == []
+
+
+def test_a_plateau_exactly_at_the_threshold_is_reached():
+    values = confining(300) | dict.fromkeys(range(300, 1100, 100), 0.99)
+    assert check(cand(values), "CL602", references=REFS) == []  # reached at 300: the limit
+
+
+def test_a_single_eval_and_two_evals_have_the_interval_they_show():
+    assert check(cand({250: 0.995}), "CL602", references=REFS) == []  # reached at 250
+    two = {300: 0.985, 600: 0.995}  # every 300 steps: the limit is 200 + 300; reached at 450
+    assert check(cand(two), "CL602", references=REFS) == []
