@@ -13,6 +13,7 @@ import coordlint
 from coordlint.reference import Curve, Reference
 from coordlint.rules import _reference as r
 from coordlint.rules import _spread as s
+from coordlint.rules.cl101_coord_ce_mode import objective
 from coordlint.testing import make_run
 
 _erfc = np.vectorize(math.erfc)
@@ -251,3 +252,45 @@ def test_three_references_widen_by_inflation_and_two_by_half_their_distance_only
     assert floored.tolist() == pytest.approx([2.0 * s.inflation(3) * 0.5, 0.75, 0.75])
     negative = s.half_width(-center, spread, count, k=0.0, rtol=0.1, atol=0.0)
     assert negative.tolist() == pytest.approx([1.0, 1.0, 1.0])  # rtol of |center|
+
+
+def test_a_references_eval_noise_is_the_robust_sd_of_its_second_differences():
+    # second differences of 0, 1, 1, 3, 3, 6: -1, 2, -2, 3; median 0.5; |x - 0.5| median 2.0
+    ref = _ref("a", dict(zip(range(100, 700, 100), [0.0, 1.0, 1.0, 3.0, 3.0, 6.0], strict=True)))
+    expected = r.ROBUST_SD * 2.0 / math.sqrt(6.0)
+    assert r._noise(ref, "eval/loss") == pytest.approx(expected)
+    three = _ref("b", {100: 0.0, 200: 1.0, 300: 5.0})  # one second difference: no spread
+    assert r._noise(three, "eval/loss") == 0.0
+    assert r._noise(_ref("c", {100: 0.0, 200: 1.0}), "eval/loss") is None
+    assert r.eval_noise([ref, three], "eval/loss") == pytest.approx(expected / 2)
+    assert r.eval_noise([_ref("c", {100: 0.0})], "eval/loss") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("values", "median"), [([3.0, 1.0, 2.0], 2.0), ([4.0, 1.0, 3.0, 2.0], 2.5), ([7.0], 7.0)]
+)
+def test_the_short_median(values, median):
+    assert r._median(np.array(values)) == median
+
+
+def test_an_unknown_objective_on_either_side_is_no_reason_to_leave_a_reference_out():
+    unknown = {"eval/coord_softce_w1/w1": {100: 0.1}}  # the soft-CE block without its ce term
+    ref = _as_reference(make_run(MIXED), "mixed")
+    run = make_run(unknown)._with_references([ref])
+    assert [k.name for k in r.comparable(run)[0]] == ["mixed"]
+    run = make_run(MIXED)._with_references([_as_reference(make_run(unknown), "unknown")])
+    assert [k.name for k in r.comparable(run)[0]] == ["unknown"]
+
+
+def test_the_objective_of_a_reference_reads_any_hard_ce_and_the_config():
+    assert objective(make_run({"eval/coord_softce_w1/ce": {100: 0.5}})) == "mixed"
+    config = {"coord_soft_ce_w1.enabled": True, "coord_soft_ce_w1.ce_weight": 1.0}
+    assert objective(make_run({"eval/loss": {100: 1.0}}, config=config)) == "mixed"
+    assert objective(make_run({"eval/coord_softce_w1/w1": {100: 0.1}})) == "unknown"
+    assert objective(make_run({"eval/loss": {100: 1.0}})) is None
+
+
+def test_several_columns_with_as_many_references_each_get_their_own_mean():
+    values = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0]])
+    _, mean, _, _ = s.center_spread(values)
+    assert mean.tolist() == [2.5, 25.0]
