@@ -265,3 +265,11 @@ def test_a_pyproject_that_only_mentions_the_section_in_a_string_is_not_a_config(
 ):
     (tmp_path / "pyproject.toml").write_text('[tool.other]\nnote = """\n[tool.coordlint]\n"""\n')
     assert find_config(tmp_path) != tmp_path / "pyproject.toml"
+
+
+def test_a_source_glob_naming_a_directory_says_what_to_write_instead(tmp_path):
+    message = error(tmp_path, 'sources: ["a.csv", "exports/"]\n')
+    assert message.endswith(
+        "coordlint.yaml:1: sources: entry 1 ('exports/') names a directory; a source glob names "
+        "files (e.g. 'exports/**/*.csv')"
+    )
