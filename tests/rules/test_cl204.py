@@ -225,3 +225,8 @@ def test_every_metric_asked_is_judged():
     )
     found = check(run, "CL204", params={"CL204": {"metrics": ["soft_ce", "w1"]}})
     assert [f.data["tag"] for f in found] == [TAG, w1]
+
+
+def test_a_best_eval_of_zero_is_not_a_ratio_to_compare_either():
+    values = {100: 0.0, 200: 0.0, 300: 0.0, 400: 1.0, 500: 2.0}
+    assert check(run_gated(values, 500, kept=(500,)), "CL204") == []

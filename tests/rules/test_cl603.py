@@ -120,3 +120,8 @@ def test_a_reference_starting_at_the_runs_last_step_counts():
     starts_there = ref("there", {1000: 1.0, 2000: 1.0})
     (finding,) = check(ending(3.0), "CL603", references=[starts_there])
     assert finding.data["worst_name"] == "there" and finding.data["references"] == 1
+
+
+def test_a_tag_with_no_finite_eval_is_not_judged():
+    run = make_run({"eval/loss": dict.fromkeys(STEPS, math.nan)}, name="cand")
+    assert check(run, "CL603", references=REFS) == []
