@@ -96,6 +96,7 @@ def test_the_step_mismatch_message_in_full():
         ("D:\\out\\v0-1\\", "D:\\out\\v0-1", True),  # a trailing backslash is not a component
         ("/v0-1", "/data/out/v0-1", True),  # the root is not a component
         ("/", "/", False),  # nothing named on either side: nothing matches
+        ("/data/out/runX", "/data/out/run", False),  # only slashes are stripped
     ],
 )
 def test_what_a_path_ends_with(theirs, ours, same):
