@@ -230,3 +230,9 @@ def test_every_metric_asked_is_judged():
 def test_a_best_eval_of_zero_is_not_a_ratio_to_compare_either():
     values = {100: 0.0, 200: 0.0, 300: 0.0, 400: 1.0, 500: 2.0}
     assert check(run_gated(values, 500, kept=(500,)), "CL204") == []
+
+
+def test_a_checkpoint_saved_before_any_eval_is_never_the_better_one():
+    values = {100: 5.0, 200: 4.0, 300: 4.5, 400: 3.0}  # the last eval is the run's lowest
+    (finding,) = check(run_gated(values, 300, kept=(50, 200, 300)), "CL204")
+    assert finding.data["better"] == "checkpoint-200"
