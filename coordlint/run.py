@@ -226,10 +226,11 @@ class Run:
             )
             for key, value in wrong
         ]
+        # from the whole run: a gated face cuts it again, and a whole_run rule still sees it all
         data = replace(
-            self._data,
+            self._whole,
             config=config.without([key for key, _ in wrong]),
-            problems=[*self._data.problems, *problems],
+            problems=[*self._whole.problems, *problems],
         )
         return Run(
             data,

@@ -234,3 +234,29 @@ def test_cl900_survives_prefix_ignores_baselines_and_suppressions():
     # In JUnit the crash is the failure of the crashed rule's testcase; no CL900 testcase.
     outcomes = {o.code: o for o in report.outcomes}
     assert "CL900" not in outcomes and outcomes["TM050"].status == "failed"
+
+
+@coordlint.rule("TM040", "sees-whole", severity="info", whole_run=True)
+def sees_whole(run):
+    """Reports the last step of eval/loss and what config key ``k`` holds."""
+    yield coordlint.Finding(f"{run.last_step('eval/loss')} {run.config.get('k')}")
+
+
+@coordlint.rule("TM041", "sees-gated", severity="info")
+def sees_gated(run):
+    """Reports the last step of eval/loss."""
+    yield coordlint.Finding(f"{run.last_step('eval/loss')}")
+
+
+def test_a_whole_run_rule_sees_every_point_of_a_gated_run_with_a_hidden_config_key():
+    """A config key of the wrong type is hidden from the rules (CL901); the gated run keeps
+    both views: the checkpoint's cut for most rules, every point for ``whole_run`` rules."""
+    checkpoint = coordlint.Checkpoint("out/checkpoint-20", 20, "name")
+    run = make_run(
+        {"eval/loss": {10: 1.0, 20: 0.9, 30: 0.8}}, config={"k": "text"}, checkpoint=checkpoint
+    )
+    rules = {"TM040": sees_whole, "TM041": sees_gated}
+    for types in ({}, {"k": float}):
+        report = engine.check([run], rules, Settings(), config_types=types)
+        hidden = "None" if types else "text"
+        assert [f.message for f in report.findings] == [f"30 {hidden}", "20"]

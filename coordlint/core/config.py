@@ -202,11 +202,11 @@ def load_settings(path: Path | None = None, *, discover: bool = True) -> Setting
     return _parse(data, Settings(path=path, lines=lines))
 
 
-def _expect(settings: Settings, value: Any, kind: type | tuple[type, ...], *key: str) -> Any:
+def _expect(settings: Settings, value: Any, kind: type, *key: str) -> Any:
     if not isinstance(value, kind):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise ConfigError(
-            f"{settings.where(*key)}: must be a {names}, got {type(value).__name__} {value!r}"
+            f"{settings.where(*key)}: must be a {kind.__name__}, got {type(value).__name__} "
+            f"{value!r}"
         )
     return value
 

@@ -4,6 +4,7 @@ re-derived by simulation, the center and spread by count, alignment, sustain, di
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import coordlint
 from coordlint.reference import Curve, Reference
 from coordlint.rules import _reference as r
 from coordlint.rules import _spread as s
+from coordlint.rules.cl101_coord_ce_mode import objective
 from coordlint.testing import make_run
 
 _erfc = np.vectorize(math.erfc)
@@ -186,3 +188,109 @@ def test_cl602_smooths_as_the_running_median_of_three_does():
     expected = running_median(pd.Series(values), 3).to_numpy()
     assert np.array_equal(_median_of_three(values), expected)
     assert np.array_equal(_median_of_three(values[:2]), values[:2])
+    assert _median_of_three(np.array([1.0, 5.0, 2.0])).tolist() == [1.0, 2.0, 2.0]
+
+
+def test_the_loss_direction_reads_the_last_component_only():
+    assert r.better("eval/coord_x/loss") == "lower"
+    assert r.better("eval/loss_curve/acc") is None
+
+
+def test_overrides_of_zero_are_allowed_and_booleans_refused():
+    r.check_overrides({"eval/*": {"atol": 0, "rtol": 0.0, "k": 1}})
+    with pytest.raises(ValueError, match=r"tag_overrides\['eval/\*'\]\['atol'\] must be a number"):
+        r.check_overrides({"eval/*": {"atol": True}})
+
+
+@pytest.mark.parametrize(
+    ("count", "word"), [(1, "value"), (2, "mean"), (3, "median"), (7, "median")]
+)
+def test_the_center_is_named_for_the_number_of_references(count, word):
+    assert r.center_word(count) == word
+
+
+def test_a_zero_width_band_puts_any_other_value_infinitely_far_and_warns_of_nothing():
+    env = r.Envelope(
+        "eval/x",
+        np.array([1, 2, 3]),
+        np.ones((1, 3)),
+        center=np.ones(3),
+        half=np.array([0.0, 0.0, 0.5]),
+        count=np.ones(3, dtype=int),
+        names=("golden",),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dev = r.deviation(np.array([1.5, 0.5, 1.25]), env)
+        assert dev.tolist() == [math.inf, -math.inf, 0.5]
+        assert math.isnan(r.deviation(np.array([1.0, 1.0, 1.0]), env)[0])
+
+
+def test_the_tables_end_at_40_and_the_formulas_take_over():
+    assert s.consistency(3) == 1.775 and s.consistency(40) == 1.278
+    assert s.consistency(41) == pytest.approx(math.sqrt(math.pi / 2) * 41 / 40.2)
+    assert s.inflation(3) == 6.592 and s.inflation(40) == 1.088
+    assert s.inflation(41) == pytest.approx(1 + 3.5 / 41)
+
+
+def test_three_and_four_references_use_the_median_and_an_untrimmed_mean():
+    values = np.array([[1.0, 1.0], [2.0, 2.0], [6.0, 6.0], [np.nan, 7.0]])
+    center, mean, spread, count = s.center_spread(values)
+    assert count.tolist() == [3, 4]
+    assert center.tolist() == [2.0, 4.0] and mean.tolist() == [3.0, 4.0]
+    assert spread[0] == pytest.approx(s.consistency(3) * (1 + 0 + 4) / 3)
+    assert spread[1] == pytest.approx(s.consistency(4) * (3 + 2 + 2 + 3) / 4)
+
+
+def test_three_references_widen_by_inflation_and_two_by_half_their_distance_only():
+    center = np.array([10.0, 10.0, 10.0])
+    spread = np.array([0.5, 0.5, 0.5])
+    count = np.array([3, 2, 1])
+    half = s.half_width(center, spread, count, k=2.0, rtol=0.0, atol=0.0)
+    assert half.tolist() == pytest.approx([2.0 * s.inflation(3) * 0.5, 0.5, 0.0])
+    floored = s.half_width(center, spread, count, k=2.0, rtol=0.0, atol=0.75)
+    assert floored.tolist() == pytest.approx([2.0 * s.inflation(3) * 0.5, 0.75, 0.75])
+    negative = s.half_width(-center, spread, count, k=0.0, rtol=0.1, atol=0.0)
+    assert negative.tolist() == pytest.approx([1.0, 1.0, 1.0])  # rtol of |center|
+
+
+def test_a_references_eval_noise_is_the_robust_sd_of_its_second_differences():
+    # second differences of 0, 1, 1, 3, 3, 6: -1, 2, -2, 3; median 0.5; |x - 0.5| median 2.0
+    ref = _ref("a", dict(zip(range(100, 700, 100), [0.0, 1.0, 1.0, 3.0, 3.0, 6.0], strict=True)))
+    expected = r.ROBUST_SD * 2.0 / math.sqrt(6.0)
+    assert r._noise(ref, "eval/loss") == pytest.approx(expected)
+    three = _ref("b", {100: 0.0, 200: 1.0, 300: 5.0})  # one second difference: no spread
+    assert r._noise(three, "eval/loss") == 0.0
+    assert r._noise(_ref("c", {100: 0.0, 200: 1.0}), "eval/loss") is None
+    assert r.eval_noise([ref, three], "eval/loss") == pytest.approx(expected / 2)
+    assert r.eval_noise([_ref("c", {100: 0.0})], "eval/loss") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("values", "median"), [([3.0, 1.0, 2.0], 2.0), ([4.0, 1.0, 3.0, 2.0], 2.5), ([7.0], 7.0)]
+)
+def test_the_short_median(values, median):
+    assert r._median(np.array(values)) == median
+
+
+def test_an_unknown_objective_on_either_side_is_no_reason_to_leave_a_reference_out():
+    unknown = {"eval/coord_softce_w1/w1": {100: 0.1}}  # the soft-CE block without its ce term
+    ref = _as_reference(make_run(MIXED), "mixed")
+    run = make_run(unknown)._with_references([ref])
+    assert [k.name for k in r.comparable(run)[0]] == ["mixed"]
+    run = make_run(MIXED)._with_references([_as_reference(make_run(unknown), "unknown")])
+    assert [k.name for k in r.comparable(run)[0]] == ["unknown"]
+
+
+def test_the_objective_of_a_reference_reads_any_hard_ce_and_the_config():
+    assert objective(make_run({"eval/coord_softce_w1/ce": {100: 0.5}})) == "mixed"
+    config = {"coord_soft_ce_w1.enabled": True, "coord_soft_ce_w1.ce_weight": 1.0}
+    assert objective(make_run({"eval/loss": {100: 1.0}}, config=config)) == "mixed"
+    assert objective(make_run({"eval/coord_softce_w1/w1": {100: 0.1}})) == "unknown"
+    assert objective(make_run({"eval/loss": {100: 1.0}})) is None
+
+
+def test_several_columns_with_as_many_references_each_get_their_own_mean():
+    values = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0]])
+    _, mean, _, _ = s.center_spread(values)
+    assert mean.tolist() == [2.5, 25.0]

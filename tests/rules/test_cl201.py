@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from coordlint import Checkpoint
 from coordlint.testing import check, load, make_run, write_events
 
 STEPS = np.arange(40, 2001, 40)
@@ -260,3 +261,108 @@ def test_non_positive_values_are_not_judged():
     values = rebound()
     values[5] = 0.0
     assert check(make_run({DIAG: series(values)}), "CL201") == []
+
+
+SHAPE = (
+    f"{DIAG} bottomed out at 4.2 at step 400 and ended 14.3% higher at 4.8 (step 2000), above its "
+    "best for the last 3 evals: "
+)
+
+
+def test_the_message_without_any_checkpoint_known():
+    (finding,) = check(make_run({DIAG: series(rebound())}), "CL201")
+    assert finding.message == (
+        f"{SHAPE}evaluate the checkpoint nearest step 400 with a decode-based metric; the later "
+        "checkpoints fit the soft target worse"
+    )
+    assert (finding.tag, finding.step, finding.severity.name) == (DIAG, 400, "WARNING")
+    data = dict(finding.data)
+    assert data.pop("noise") < 1e-4
+    assert data == pytest.approx(
+        {"tag": DIAG, "best_step": 400, "best": 4.2, "final": 4.8, "rise": 4.8 / 4.2 - 1}
+    )
+    assert finding.series is not None and len(finding.series) == len(STEPS)
+
+
+@pytest.mark.parametrize(
+    ("save_steps", "hint"),
+    [
+        (200, "evaluate the checkpoint nearest step 400 (save_steps=200: checkpoint-400, if it"),
+        (300, "evaluate the checkpoint nearest step 400 (save_steps=300: checkpoint-300, if it"),
+        (1, "evaluate the checkpoint nearest step 400 (save_steps=1: checkpoint-400, if it"),
+        (0.5, "evaluate the checkpoint nearest step 400 with a decode-based metric"),  # a ratio
+    ],
+)
+def test_the_save_interval_names_the_nearest_checkpoint(save_steps, hint):
+    run = make_run({DIAG: series(rebound())}, config={"training.save_steps": save_steps})
+    assert check(run, "CL201")[0].message.startswith(SHAPE + hint)
+
+
+def test_a_save_interval_longer_than_the_best_step_names_the_first_save():
+    run = make_run({DIAG: series(rebound(best_step=200))}, config={"training.save_steps": 500})
+    (finding,) = check(run, "CL201")
+    assert "(save_steps=500: checkpoint-500, if it was kept)" in finding.message
+
+
+def kept(*steps):
+    return tuple(Checkpoint(f"out/checkpoint-{s}", s, "name") for s in steps)
+
+
+def test_a_kept_checkpoint_near_the_best_is_named():
+    run = make_run({DIAG: series(rebound())}, kept_checkpoints=kept(400, 2000))
+    (finding,) = check(run, "CL201")
+    assert finding.message == (
+        f"{SHAPE}evaluate checkpoint-400 (a kept checkpoint within 200 steps (10% of the run; "
+        "save_steps unknown) of step 400); the later checkpoints fit the soft target worse"
+    )
+    assert finding.data["checkpoint"] == "checkpoint-400"
+
+
+def test_of_two_kept_checkpoints_equally_near_the_earlier_is_named():
+    run = make_run({DIAG: series(rebound())}, kept_checkpoints=kept(500, 300))
+    assert check(run, "CL201")[0].data["checkpoint"] == "checkpoint-300"
+
+
+def test_kept_checkpoints_none_near_the_best_say_what_would_have_kept_one():
+    run = make_run(
+        {DIAG: series(rebound())}, config={"save_total_limit": 1}, kept_checkpoints=kept(2000)
+    )
+    (finding,) = check(run, "CL201")
+    assert finding.message == (
+        f"{SHAPE}no checkpoint within 200 steps (10% of the run; save_steps unknown) of step 400 "
+        "was kept (save_total_limit=1 kept only the last 1; raise save_total_limit, or set "
+        "load_best_model_at_end with metric_for_best_model=coord_diag/soft_ce "
+        "(greater_is_better false) to keep the best one); the later checkpoints fit the soft "
+        "target worse"
+    )
+    assert "checkpoint" not in finding.data
+
+
+def test_sustain_is_named_in_the_message():
+    (finding,) = check(
+        make_run({DIAG: series(rebound())}), "CL201", params={"CL201": {"sustain": 5}}
+    )
+    assert "above its best for the last 5 evals: " in finding.message
+
+
+def test_w1_is_checked_when_asked():
+    w1 = "eval/coord_diag/w1"
+    run = make_run({w1: series(rebound(best=0.02, start=0.3, final=0.03))})
+    assert check(run, "CL201") == []
+    (finding,) = check(run, "CL201", params={"CL201": {"metrics": ["soft_ce", "w1"]}})
+    assert finding.tag == w1 and finding.data["best"] == pytest.approx(0.02)
+
+
+def test_the_too_noisy_message_gives_the_noise_and_the_bar():
+    rng = np.random.default_rng(1)
+    values = rebound(final=4.4) * (1 + 0.05 * rng.standard_normal(len(STEPS)))
+    (finding,) = check(make_run({DIAG: series(values)}), "CL201")
+    assert finding.severity.name == "INFO"
+    noise = finding.data["noise"]
+    assert f"but its evals are too noisy to call that a rebound (eval noise ±{noise:.1%}; " in (
+        finding.message
+    )
+    assert finding.message.endswith(
+        "): cannot tell; compare the checkpoints around both steps if it matters"
+    )
+    assert "the rise would need to clear ±" in finding.message

@@ -121,3 +121,43 @@ def test_first_eval_past_by_step_already_confined_is_info():
 def test_never_reached_needs_an_eval_at_or_after_by_step(last, expected):
     run = make_run({TAG: {100: 0.5, last: 0.97}})
     assert [f.severity.name for f in check(run, "CL301")] == expected
+
+
+def test_the_late_message_names_the_eval_still_below_and_the_crossing():
+    (finding,) = check(make_run({TAG: {100: 0.5, 250: 0.98, 300: 0.995, 400: 0.996}}), "CL301")
+    assert finding.message == (
+        f"{TAG} was still 0.98 at step 250 and first reached 0.99 at step 300, after step 200 "
+        "(final 0.996): coord-vocab confinement is slow; check the gate weight and the "
+        "coord-token vocabulary, and watch the flip rate (CL302)"
+    )
+    assert (finding.tag, finding.step, finding.severity.name) == (TAG, 300, "WARNING")
+    assert finding.data == {"threshold": 0.99, "final": 0.996, "reached_step": 300}
+    assert finding.series is not None
+
+
+def test_the_never_message_gives_the_final_and_the_max():
+    (finding,) = check(make_run({TAG: {100: 0.5, 200: 0.97, 300: 0.96}}), "CL301")
+    assert finding.message == (
+        f"{TAG} never reached 0.99 (final 0.96 at step 300, max 0.97): coord positions keep "
+        "mass on non-coord tokens; check the gate weight, the coord-token vocabulary and the "
+        "box format of the data"
+    )
+    assert (finding.tag, finding.step, finding.severity.name) == (TAG, None, "ERROR")
+    assert finding.data == {"threshold": 0.99, "final": 0.96, "reached_step": None}
+    assert finding.series is not None
+
+
+def test_the_cannot_tell_message_gives_both_evals():
+    (finding,) = check(make_run({TAG: {100: 0.5, 300: 0.995, 400: 0.996}}), "CL301")
+    assert finding.message == (
+        f"{TAG} reached 0.99 between the evals around step 200 (0.5 at step 100; 0.995 at step "
+        "300): the eval grid cannot tell whether confinement came before step 200"
+    )
+    assert (finding.tag, finding.step, finding.severity.name) == (TAG, 300, "INFO")
+    assert finding.series is not None
+    assert finding.data == {
+        "threshold": 0.99,
+        "final": 0.996,
+        "reached_step": 300,
+        "before_step": 100,
+    }

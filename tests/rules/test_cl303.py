@@ -118,3 +118,29 @@ def test_too_short_or_missing_is_silent(write_run, outcomes):
     assert check(make_run({TAG: {100: 0.995, 200: 0.97, 300: 0.97}}), "CL303") == []
     run = write_run({"eval/coord_diag/soft_ce": series(np.full(len(STEPS), 3.5))})
     assert outcomes(run, "CL303")["run"].status == "skipped"
+
+
+def test_the_message_gives_when_it_was_reached_lost_and_how_low_it_went():
+    values = {100: 0.5, 200: 0.995, 300: 0.996, 400: 0.995, 500: 0.98, 600: 0.97, 700: 0.975}
+    (finding,) = check(make_run({TAG: values}), "CL303")
+    assert finding.message == (
+        f"{TAG} reached 0.99 at step 200 but fell below it from step 500 on (3 evals, to the "
+        "end; lowest 0.97, final 0.975): coord-vocab confinement was lost; look for a "
+        "learning-rate spike, a data change or an annealed gate weight near that step, and "
+        "watch the flip rate (CL302)"
+    )
+    assert (finding.tag, finding.step, finding.severity.name) == (TAG, 500, "WARNING")
+    assert finding.data == {
+        "reached_step": 200,
+        "lost_step": 500,
+        "evals_below": 3,
+        "lowest": 0.97,
+        "final": 0.975,
+        "threshold": 0.99,
+    }
+    assert finding.series is not None
+
+
+def test_an_eval_exactly_at_the_threshold_among_the_last_is_not_below():
+    values = {100: 0.5, 200: 0.995, 300: 0.996, 400: 0.98, 500: 0.99, 600: 0.98, 700: 0.98}
+    assert check(make_run({TAG: values}), "CL303") == []

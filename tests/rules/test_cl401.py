@@ -227,3 +227,75 @@ def test_non_positive_values_are_not_judged():
     values = approach(tau=900.0)
     values[-1] = 0.0
     assert check(make_run({TAG: series(values)}), "CL401") == []
+
+
+def quarter(finding):
+    """The message's ``change bins (relative) over the last quarter (steps a–b`` part."""
+    change, final = finding.data["change"], finding.data["final"]
+    return f"{change:+.3g} bins ({change / final:+.1%}) over the last quarter"
+
+
+def test_the_falling_message_names_the_change_the_steps_and_the_advice():
+    steps, values = log_quadratic(0.1)  # 10% higher a quarter ago: still falling
+    (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    data = finding.data
+    assert finding.message == (
+        f"{TAG} is still falling: {quarter(finding)} (steps 1500–2000; eval noise "
+        f"±{data['noise']:.1%}), final 21: train longer (or lower the LR later) before "
+        "comparing this run's end"
+    )
+    assert (finding.tag, finding.step) == (TAG, 2000)
+    assert set(data) == {"final", "change", "noise", "phi"}
+    assert data["change"] == pytest.approx(21.0 - 23.1, rel=1e-6)
+    assert finding.series is not None and len(finding.series) == len(steps)
+
+
+def test_the_rising_message_points_at_the_schedule():
+    steps, values = log_quadratic(-0.1)  # 10% lower a quarter ago: rising
+    (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    assert finding.message == (
+        f"{TAG} is rising: {quarter(finding)} (steps 1500–2000; eval noise "
+        f"±{finding.data['noise']:.1%}), final 21: the coordinates are getting worse late in "
+        "training: check the LR schedule"
+    )
+    assert finding.data["change"] == pytest.approx(21.0 - 18.9, rel=1e-6)
+
+
+def test_the_too_noisy_message_gives_the_fitted_changes_sd():
+    steps, clean = log_quadratic(0.1)
+    pattern = np.random.default_rng(2).standard_normal(len(steps))
+    values = clean * np.exp(0.08 * pattern)  # 8% noise: a 10% trend does not clear it
+    (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    assert finding.severity.name == "INFO"
+    assert finding.message.startswith(f"{TAG} moved {quarter(finding)} (steps 1500–2000), but")
+    assert "its evals are too noisy to call that a trend (fitted change ±" in finding.message
+    assert finding.message.endswith(
+        f"at 1 sd): cannot tell whether it has converged; final {finding.data['final']:.4g}"
+    )
+    assert finding.data["noise"] > 0.01 and 0 <= finding.data["phi"] < 1
+
+
+def test_the_too_few_message_gives_the_move_and_the_evals_needed():
+    run = make_run({TAG: {100: 30.0, 200: 25.0, 300: 22.0, 400: 20.0}})
+    (finding,) = check(run, "CL401")
+    # a quarter before the end is step 300: 22.0; final 20.0 moved -10%
+    assert finding.message == (
+        f"{TAG} moved -10.0% over the last quarter of the run, but 4 evals are too few to tell "
+        "a trend from eval noise (it takes 16); final 20"
+    )
+    assert finding.data == {"final": 20.0, "change": -2.0, "evals": 4}
+    assert (finding.step, finding.tag) == (400, TAG)
+
+
+def test_a_short_run_moving_exactly_rel_tol_is_quiet():
+    # 0.5 of 25: the last quarter moved exactly 2%
+    run = make_run({TAG: {100: 30.0, 200: 25.5, 300: 25.5, 400: 25.0}})
+    assert check(run, "CL401") == []
+    assert len(check(run, "CL401", params={"CL401": {"rel_tol": 0.0199}})) == 1
+
+
+def test_the_newer_block_is_preferred():
+    steps, values = log_quadratic(0.1)
+    other = "eval/coord_softce_w1/expected_bin_mae"
+    run = make_run({other: series(values, steps), TAG: series(np.full(40, 21.0), steps)})
+    assert [f.tag for f in check(run, "CL401")] == [other]

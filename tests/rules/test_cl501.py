@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from coordlint.rules import _coord as m
 from coordlint.testing import check, make_run
@@ -96,3 +97,68 @@ def test_missing_tag_is_not_applicable(write_run, outcomes):
     runs = [write_run(soft, "soft"), write_run(pure_run(), "pure")]
     result = outcomes(runs, "CL501")
     assert {o.status for o in result.values()} == {"skipped"}
+
+
+LOGGED = {"eval/text_token_acc": {100: 0.5, 200: 0.5571}}
+
+
+@pytest.mark.parametrize(
+    ("scalars", "config", "why"),
+    [
+        ({"eval/coord_diag/enabled": {100: 0.0}}, None, "pure CE (eval/coord_diag/enabled is 0)"),
+        ({"eval/coord_diag/w1": {100: 1.0}}, None, "pure CE (no coord_softce_w1/* block)"),
+        ({}, {"coord_soft_ce_w1.enabled": False}, "pure CE (config) and token types are not"),
+    ],
+)
+def test_the_message_says_why_coord_tokens_may_be_counted(scalars, config, why):
+    suspect = make_run({**LOGGED, **scalars}, name="pure", config=config)
+    clean = make_run(
+        {"eval/text_token_acc": {100: 0.6}, "eval/coord_softce_w1/ce": {100: 1.0}}, name="soft"
+    )
+    (finding,) = check([suspect, clean], "CL501")
+    assert finding.message.startswith(
+        f"eval/text_token_acc (0.5571) may count coord tokens here ({why}"
+    )
+    assert finding.message.endswith(
+        ") but excludes them in soft: do not compare it across these runs; compare "
+        "eval/token_acc or the coord diagnostics, or enable token_type_metrics"
+    )
+    assert (finding.run, finding.tag, finding.severity.name) == (
+        "pure",
+        "eval/text_token_acc",
+        "WARNING",
+    )
+    assert finding.data == {"other_runs": "soft", "value": 0.5571}
+
+
+@pytest.mark.parametrize(
+    ("scalars", "config"),
+    [
+        ({"eval/coord_diag/enabled": {100: 0.0, 200: 1.0}}, None),  # the last value counts
+        ({"train/coord_softce_w1/w1": {100: 1.0}}, None),
+        ({}, {"coord_soft_ce_w1.enabled": True}),
+        ({"eval/coord_diag/enabled": {100: 0.0}}, {"token_type_metrics.enabled": True}),
+    ],
+)
+def test_evidence_that_coord_tokens_are_excluded(scalars, config):
+    run = make_run({**LOGGED, **scalars}, name="this", config=config)
+    pure = make_run({**LOGGED, "eval/coord_diag/enabled": {100: 0.0}}, name="pure")
+    (finding,) = check([run, pure], "CL501")
+    assert finding.run == "pure" and finding.data["other_runs"] == "this"
+
+
+def test_several_clean_runs_are_listed_and_nan_values_are_skipped():
+    soft = {"eval/coord_softce_w1/ce": {100: 1.0}}
+    runs = [
+        make_run(
+            {
+                "eval/text_token_acc": {100: 0.4, 200: float("nan")},
+                "eval/coord_diag/w1": {100: 1.0},
+            },
+            name="pure",
+        ),
+        make_run({**LOGGED, **soft}, name="a"),
+        make_run({**LOGGED, **soft}, name="b"),
+    ]
+    (finding,) = check(runs, "CL501")
+    assert finding.data == {"other_runs": "a, b", "value": 0.4}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from coordlint.rules import _coord as m
-from coordlint.testing import check
+from coordlint.testing import check, make_run
 
 STEPS = np.arange(40, 801, 40)
 BASE = {
@@ -113,3 +113,40 @@ def test_one_float32_step_apart_differs(write_run):
     findings = check([a, b], "CL502")
     assert sorted(f.run for f in findings) == ["a", "b"]
     assert {f.data["keys"] for f in findings} == {m.CFG_GATE_WEIGHT}
+
+
+def _run(name, **config):
+    flat = {f"coord_soft_ce_w1.{k}": v for k, v in config.items()}
+    return make_run({"eval/coord_diag/soft_ce": {100: 4.0, 200: 3.9}}, name=name, config=flat)
+
+
+def test_the_message_names_each_differing_key_and_the_other_values():
+    runs = [
+        _run("a", target_sigma=2.0, temperature=1.0),
+        _run("b", target_sigma=2.0, temperature=1.0),
+        _run("c", target_sigma=1.0, temperature=3.0),
+    ]
+    (finding,) = check(runs, "CL502")
+    assert finding.message == (
+        "soft-CE settings differ from the other compared runs: temperature is 3.0 here but 1.0 "
+        "in a, 1.0 in b; target_sigma is 1.0 here but 2.0 in a, 2.0 in b; compare "
+        "soft-CE-family curves' shapes, not their levels, across these runs"
+    )
+    assert (finding.run, finding.severity.name) == ("c", "WARNING")
+    assert finding.data == {
+        "keys": "coord_soft_ce_w1.temperature, coord_soft_ce_w1.target_sigma",
+        "other_runs": "a, b",
+    }
+
+
+def test_a_tie_flags_every_run_and_runs_that_do_not_say_are_not_compared():
+    runs = [_run("a", target_sigma=2.0), _run("b", target_sigma=1.0), _run("c")]
+    found = {f.run: f.data for f in check(runs, "CL502")}
+    assert set(found) == {"a", "b"}
+    assert found["a"] == {"keys": "coord_soft_ce_w1.target_sigma", "other_runs": "b"}
+
+
+def test_fewer_than_two_comparable_runs_say_why(outcomes):
+    outcome = outcomes([_run("a", target_sigma=2.0), _run("b")], "CL502")["a"]
+    assert outcome.status == "skipped"
+    assert outcome.reason == "fewer than two runs with soft-CE metrics and a config"

@@ -9,6 +9,7 @@ import pytest
 from coordlint.rules._curves import (
     MIN_WINDOW,
     Noise,
+    _residual_lag_variance,
     after_descent,
     eval_noise,
     quadratic_fit,
@@ -68,6 +69,8 @@ def test_short_noise_is_white_noise_from_second_differences():
     assert short_noise(y).sd == pytest.approx(0.03, rel=0.05)
     assert short_noise(y).phi == 0.0
     assert short_noise(y[:2]) is None
+    # three evals are one second difference: (0 - 2 + 0) has no spread around itself
+    assert short_noise(np.array([0.0, 1.0, 0.0])) == Noise(0.0, 0.0)
 
 
 def test_running_median_keeps_the_end_points():
@@ -82,6 +85,7 @@ def test_running_median_keeps_the_end_points():
         ([10.0, 5.0, 1.9, 1.0, 1.0], 2),  # 1.9 is within 10% of the 9.0 drop of the low
         ([10.0, 5.0, 1.91, 1.0, 1.0], 3),
         ([1.0, 2.0, 3.0], 0),  # no descent
+        ([0.5, 0.2, 0.1], 2),  # a drop smaller than 1 is a drop
     ],
 )
 def test_after_descent(smooth, expected):
@@ -92,3 +96,23 @@ def test_robust_sd_ignores_outliers():
     x = np.r_[np.random.default_rng(3).standard_normal(1000), [1e6] * 10]
     assert robust_sd(x) == pytest.approx(1.0, rel=0.1)
     assert robust_sd(np.array([])) == 0.0
+
+
+@pytest.mark.parametrize(("window", "lags"), [(8, 2), (11, 3)])
+def test_the_expected_lag_variances_are_those_of_ar1_noise_after_a_quadratic_fit(window, lags):
+    """Re-derived with explicit second-difference weights: var(w . r) = w' R S R' w for the
+    fit's residual map R and AR(1) covariance S, averaged over the centres."""
+    x = np.arange(window, dtype=float)
+    design = np.vstack([np.ones(window), x, x * x]).T
+    residual = np.eye(window) - design @ np.linalg.pinv(design)
+    table = _residual_lag_variance(window, lags)
+    assert table.shape == (37, lags)
+    for row, phi in ((0, 0.0), (20, 0.5), (36, 0.9)):
+        cov = residual @ (phi ** np.abs(x[:, None] - x[None, :])) @ residual.T
+        for k in range(1, lags + 1):
+            variances = []
+            for c in range(k, window - k):
+                w = np.zeros(window)
+                w[c + k], w[c], w[c - k] = 1.0, -2.0, 1.0
+                variances.append(w @ cov @ w)
+            assert table[row, k - 1] == pytest.approx(np.log(np.mean(variances)), rel=1e-9)
