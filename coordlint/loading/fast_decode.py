@@ -127,20 +127,21 @@ def decode_fast(
     plain = (at(r) == 0x2A) & (l1 < 0x80) & (at(r + 2) == 0x0A) & (at(r + 4) == 0x0A)
     plain &= (at(r + 3) == l1 - 2) & (l1 == tl + 9) & (end == r + 2 + l1)
     plain &= ok & (at(tag_at + tl) == 0x15)  # Value.simple_value, then the record ends
-    kind = np.where(plain, F32, 0).astype(np.uint8)
-    val_at = tag_at + tl + 1
-    simple = plain
-    plugin = np.full(n, -1, dtype=np.int64)
-    plugins: list[str] = []
-    half_bits = None
     rest = np.flatnonzero(ok & ~plain)
-    ok = plain.copy()
-    if len(rest):
-        g = _general(buf, at, r[rest], end[rest])
+    ok = plain
+    plugins: list[str] = []
+    g = _general(buf, at, r[rest], end[rest]) if len(rest) else None
+    every_plain = g is None or not g.ok.any()
+    if not every_plain:  # per-record columns, the plain records' filled in, then the others'
+        assert g is not None
+        ok = plain.copy()
+        kind = np.where(plain, F32, 0).astype(np.uint8)
+        val_at = tag_at + tl + 1
+        simple, plugin = plain.copy(), np.full(n, -1, dtype=np.int64)
         ok[rest], tl[rest], tag_at[rest], kind[rest] = g.ok, g.tl, g.tag_at, g.kind
         val_at[rest], plugin[rest], plugins = g.val_at, g.plugin, g.plugins
-        simple = simple.copy()
         simple[rest] = g.simple
+        half_bits = None
         if g.half_bits is not None:
             half_bits = np.zeros(n, dtype=np.uint32)
             half_bits[rest] = g.half_bits
@@ -149,7 +150,6 @@ def decode_fast(
     if len(good) == 0:
         return None, np.arange(n)
     cols = {"data": data, "tl": tl, "tag_at": tag_at, "step": step}
-    every_plain = not len(rest) or not ok[rest].any()
     if not every_plain:
         cols |= {"kind": kind, "val_at": val_at, "simple": simple, "plugin": plugin}
         if half_bits is not None:
