@@ -1,0 +1,307 @@
+"""CL401's eval-noise estimate against a REML alternative, on the labelled runs and on plateaus.
+
+Run by hand (not part of pytest, not part of ``python benchmarks/accuracy``)::
+
+    python benchmarks/accuracy/cl401_noise.py                 # seeds 0-4, ~1 min
+    python benchmarks/accuracy/cl401_noise.py --seeds 5-9     # the held-out seeds
+
+It rebuilds each run's bin-MAE evals as ``oracle_cl401.build_case`` does (the ones CL401 loads
+from the written event files, draw for draw) and runs, in memory, three versions of CL401's
+decision: the rule as shipped (``CL401``, through its ``Rule``), and the same fit, ``rel_tol``
+floor and ``NOISE_WIDTHS`` bar with another eval-noise estimate:
+
+- ``REML``: AR(1) noise fitted by restricted maximum likelihood over windows of the curve with a
+  quadratic each: the last half, then earlier windows tiled back from it, the first one a
+  quadratic cannot follow (residual variance over 4 times the last window's: the steep early
+  descent) moved later until it can, nothing before it. The likelihood is that of what the
+  quadratics leave, so the slow wander they absorb is accounted for. The bar widens as Student's
+  t does with the residual degrees of freedom (evals covered minus three per window).
+- ``REML+bound``: the same, with the fitted change's sd taken at the upper end of a one-sided
+  75% likelihood interval for ``phi`` (the restricted log-likelihood 0.227 below its maximum).
+
+Then the same three on plateaus the unit tests use (``tests/rules/test_cl401.py``: 50 evals
+every 40 steps, 2% eval noise) with and without the steep early descent, where every warning
+is a false alarm, and on the unit test's 5% fall at 1% white noise, where every warning is right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as `python benchmarks/accuracy/cl401_noise.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    __package__ = "accuracy"
+
+from accuracy import labels as lb
+from accuracy.families import generate
+from accuracy.oracle_cl401 import TAG, build_case
+from coordlint.rules._curves import MAX_WINDOW, Noise, _design, quadratic_fit
+from coordlint.rules.cl401_bin_mae_not_converged import NOISE_WIDTHS, bin_mae_not_converged
+from coordlint.testing import make_run
+
+REL_TOL, MIN_POINTS = 0.02, 16
+SHAPE_RATIO = 4.0  # an earlier window's residual variance over this × the last's: not settled
+PHIS = np.linspace(0.0, 0.9, 37)
+PHI_BOUND_DROP = 0.674**2 / 2  # the upper end of a one-sided 75% likelihood interval for phi
+
+Outcome = str  # "fire" | "info" | "silent" | "short"
+Decide = Callable[[np.ndarray, np.ndarray], Outcome]
+
+
+# -- the REML noise estimate -------------------------------------------------------------------
+
+
+def _residual_variance(y: np.ndarray) -> float:
+    design = _design(np.arange(len(y), dtype=float))
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    r = y - design @ coef
+    return float(r @ r) / (len(y) - 3)
+
+
+def settled_windows(y: np.ndarray, window: int) -> list[int]:
+    """The starts of the windows the noise is fitted on, the last window's first."""
+    end = len(y) - window
+    starts = [end]
+    limit = SHAPE_RATIO * _residual_variance(y[end:])
+    while end - window >= 0:
+        start = end - window
+        while start < end and _residual_variance(y[start : start + window]) > limit:
+            start += max(1, window // 8)
+        if start >= end:
+            break
+        starts.append(start)
+        if start != end - window:
+            break
+        end = start
+    return starts
+
+
+def _whiten(a: np.ndarray) -> np.ndarray:
+    """``a`` (evals first) as Prais-Winsten innovations under each phi of PHIS."""
+    lead = PHIS.reshape((-1,) + (1,) * a.ndim)
+    out = np.empty((len(PHIS), *a.shape))
+    out[:, 0] = np.sqrt(1.0 - lead[:, 0] ** 2) * a[0]
+    out[:, 1:] = a[None, 1:] - lead * a[None, :-1]
+    return out
+
+
+@dataclass(frozen=True)
+class Fitted:
+    noise: Noise  # the REML estimate
+    bound: Noise  # at the upper end of phi's likelihood interval
+    df: int  # evals covered minus three per window
+
+
+def reml_noise(y: np.ndarray, window: int) -> Fitted | None:
+    window = min(window, MAX_WINDOW)
+    starts = settled_windows(y, window)
+    design = _whiten(_design(np.arange(window, dtype=float)))
+    gram = np.einsum("kmp,kmq->kpq", design, design)
+    rss = np.zeros(len(PHIS))
+    for start in starts:
+        white = _whiten(y[start : start + window])
+        cross = np.einsum("kmp,km->kp", design, white)
+        coef = np.linalg.solve(gram, cross[..., None])[..., 0]
+        rss += (white * white).sum(axis=1) - (coef * cross).sum(axis=1)
+    dof = len(starts) * (window - 3)
+    if rss.min() <= 1e-24 * dof:
+        return None
+    innovation = rss / dof
+    minus_2ll = dof * np.log(innovation) + len(starts) * (
+        np.linalg.slogdet(gram)[1] - np.log(1.0 - PHIS**2)
+    )
+    best = int(np.argmin(minus_2ll))
+    upper = int(np.flatnonzero(minus_2ll <= minus_2ll[best] + 2 * PHI_BOUND_DROP).max())
+    covered = len({i for s in starts for i in range(s, s + window)})
+
+    def at(k: int) -> Noise:
+        return Noise(float(np.sqrt(innovation[k] / (1 - PHIS[k] ** 2))), float(PHIS[k]))
+
+    return Fitted(at(best), at(upper), covered - 3 * len(starts))
+
+
+def t_quantile(z: float, df: float) -> float:
+    """Student's t quantile at the normal quantile ``z`` (Cornish-Fisher, to 1/df²)."""
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df * df)
+
+
+# -- the three decisions -----------------------------------------------------------------------
+
+
+def shipped(steps: np.ndarray, values: np.ndarray) -> Outcome:
+    if len(values) < MIN_POINTS:
+        return "short"
+    run = make_run({TAG: dict(zip(steps.astype(int).tolist(), values.tolist(), strict=True))})
+    found = list(bin_mae_not_converged.check(run, rel_tol=REL_TOL, min_points=MIN_POINTS) or ())
+    if not found:
+        return "silent"
+    return "info" if found[0].severity is not None else "fire"
+
+
+def with_reml(use_bound: bool) -> Decide:
+    def decide(steps: np.ndarray, values: np.ndarray) -> Outcome:
+        if len(values) < MIN_POINTS:
+            return "short"
+        logs = np.log(values)
+        half = len(values) // 2
+        x = steps[-half:]
+        coef, solve = quadratic_fit(x, logs[-half:])
+        u = max(0.0, (0.75 * steps[-1] - x[0]) / (x[-1] - x[0]))
+        contrast = np.array([0.0, 1.0 - u, 1.0 - u * u])
+        log_change = float(contrast @ coef)
+        if abs(np.expm1(-log_change)) <= REL_TOL:
+            return "silent"
+        fitted = reml_noise(logs, half)
+        if fitted is None:
+            return "fire"
+        noise = fitted.bound if use_bound else fitted.noise
+        sd = noise.contrast_sd(contrast @ solve)
+        bar = t_quantile(NOISE_WIDTHS, max(fitted.df, 2))
+        return "info" if abs(log_change) <= bar * sd else "fire"
+
+    return decide
+
+
+DECISIONS: dict[str, Decide] = {
+    "CL401": shipped,
+    "REML": with_reml(False),
+    "REML+bound": with_reml(True),
+}
+
+
+# -- scores ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    label: str
+    healthy: bool
+    kind: str
+    case: str
+    sd: float
+    evals: int
+    steps: np.ndarray
+    values: np.ndarray
+
+
+def labelled(seeds: list[int], runs: int) -> list[Row]:
+    rows = []
+    for seed in seeds:
+        for spec in (r for g in generate(runs, seed) for r in g):
+            case = build_case(spec)
+            rows.append(
+                Row(
+                    spec.labels["CL401"],
+                    spec.family == "healthy",
+                    spec.noise.kind,
+                    spec.case,
+                    spec.noise.sd,
+                    len(case.steps),
+                    case.steps,
+                    case.values,
+                )
+            )
+    return rows
+
+
+def _cell(rows: list[Row], fired: list[bool]) -> str:
+    pos = [f for r, f in zip(rows, fired, strict=True) if r.label == lb.POS]
+    neg = [f for r, f in zip(rows, fired, strict=True) if r.label == lb.NEG]
+    healthy = [f for r, f in zip(rows, fired, strict=True) if r.label == lb.NEG and r.healthy]
+    tp, fp = sum(pos), sum(neg)
+    precision = f"{tp / (tp + fp):.3f}" if tp + fp else "—"
+    recall = f"{tp / len(pos):.3f}" if pos else "—"
+    return f"{recall} ({len(pos)}) | {precision} | {sum(healthy)}/{len(healthy)}"
+
+
+SLICES: tuple[tuple[str, Callable[[Row], bool]], ...] = (
+    ("≥16 evals, noise ≤2%", lambda r: r.evals >= 16 and r.sd <= 0.02),
+    ("≥16 evals, noise ≤1%", lambda r: r.evals >= 16 and r.sd <= 0.01),
+    ("≥16 evals, noise 2-3%", lambda r: r.evals >= 16 and r.sd > 0.02),
+    ("≥16, ≤2%, AR(1)", lambda r: r.evals >= 16 and r.sd <= 0.02 and r.kind == "ar1"),
+    ("≥16, ≤2%, rising", lambda r: r.evals >= 16 and r.sd <= 0.02 and r.case == "rising"),
+    ("all runs", lambda r: True),
+)
+
+
+def labelled_table(rows: list[Row]) -> str:
+    outcomes = {name: [d(r.steps, r.values) for r in rows] for name, d in DECISIONS.items()}
+    lines = [
+        "| slice | decision | recall (positives) | precision | healthy FP |",
+        "|---|---|---|---|---|",
+    ]
+    for title, keep in SLICES:
+        inside = [i for i, r in enumerate(rows) if keep(r)]
+        for name, out in outcomes.items():
+            fired = [out[i] == "fire" for i in inside]
+            lines.append(f"| {title} | {name} | {_cell([rows[i] for i in inside], fired)} |")
+    return "\n".join(lines)
+
+
+def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    e = np.empty(n)
+    e[0] = rng.standard_normal()
+    for i in range(1, n):
+        e[i] = phi * e[i - 1] + np.sqrt(1 - phi**2) * rng.standard_normal()
+    return e
+
+
+def plateau_table(runs: int) -> str:
+    """Warnings per run on plateaus (every one a false alarm) and on a 5% fall (every one right):
+    the unit tests' grid, 50 evals every 40 steps."""
+    steps = np.arange(40, 2001, 40).astype(float)
+    descent = 20.9 + (143.0 - 20.9) * np.exp(-(steps - 40.0) / 85.0)
+    flat = np.full(len(steps), 21.0)
+    tau = 1.0  # the time constant of approach(140 -> 21) whose last-quarter fall is 5%
+    lo, hi = 100.0, 5000.0
+    for _ in range(60):
+        tau = (lo + hi) / 2
+        v = 21.0 + 119.0 * np.exp(-(steps - 40.0) / tau)
+        lo, hi = (tau, hi) if (v[-13] - v[-1]) / v[-1] < 0.05 else (lo, tau)
+    falling = 21.0 + 119.0 * np.exp(-(steps - 40.0) / tau)
+    cases = [
+        ("steep descent, then flat; 2% AR(1) φ=0.8", descent, 0.02, 0.8),
+        ("steep descent, then flat; 2% AR(1) φ=0.5", descent, 0.02, 0.5),
+        ("steep descent, then flat; 2% white", descent, 0.02, 0.0),
+        ("flat from the start; 2% AR(1) φ=0.8", flat, 0.02, 0.8),
+        ("flat from the start; 2% AR(1) φ=0.5", flat, 0.02, 0.5),
+        ("flat from the start; 2% white", flat, 0.02, 0.0),
+        ("5% fall over the last quarter; 1% white (a positive)", falling, 0.01, 0.0),
+    ]
+    lines = ["| curve, eval noise | " + " | ".join(DECISIONS) + " |"]
+    lines.append("|---" * (1 + len(DECISIONS)) + "|")
+    for title, curve, sd, phi in cases:
+        rng = np.random.default_rng(11)
+        draws = [curve * (1 + sd * _ar1(rng, len(steps), phi)) for _ in range(runs)]
+        cells = []
+        for decide in DECISIONS.values():
+            fired = sum(decide(steps, v) == "fire" for v in draws)
+            cells.append(f"{fired / runs:.1%}")
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0-4", help="seeds, e.g. 0-4 or 5-9")
+    parser.add_argument("--runs", type=int, default=1000, help="about this many runs per seed")
+    parser.add_argument("--plateaus", type=int, default=600, help="runs per plateau case (0: none)")
+    args = parser.parse_args(argv)
+    lo, _, hi = args.seeds.partition("-")
+    seeds = list(range(int(lo), int(hi or lo) + 1))
+    print(f"# CL401's noise estimate: seeds {args.seeds}, about {args.runs} runs each\n")
+    print(labelled_table(labelled(seeds, args.runs)))
+    if args.plateaus:
+        print(f"\nwarnings per run, {args.plateaus} runs per curve:\n")
+        print(plateau_table(args.plateaus))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
