@@ -36,6 +36,12 @@ whose steep start inflates the noise estimate most). At 1-2% noise recall falls 
 at 2-3% to about 0.4: those runs mostly get the ``info``. No false alarm on any converged run at
 any noise up to 3%.
 
+**Known limit.** That silence leans on the early descent every benchmark curve has. On a curve
+flat from its first eval (a resumed run checked alone, a fine-tune from a converged
+checkpoint) it warns on about 2.5% of healthy runs at 2% white eval noise and 6-10% at 2%
+autocorrelated noise (``benchmarks/accuracy/cl401_noise.py``); below 1% noise it stays quiet.
+Treat a warning on such a run with noisy evals as a prompt to look, not a verdict.
+
 ## Why it matters
 A falling MAE at the end means more steps would still sharpen the coordinates; a rising one
 means the coordinates are getting worse. Either way the final checkpoint is not a settled
