@@ -116,12 +116,16 @@ def final_below_reference(
         if excess <= half:
             continue
         env = r.envelope(holders, tag, series.index.to_numpy(), tol)
-        times = f", {excess / half:.1f} times" if half > 0 else ""
+        beyond = (
+            f"{excess / half:.1f} times the band's half-width {half:.3g}"
+            if half > 0
+            else "past a band of zero width"
+        )
         yield coordlint.Finding(
             f"{tag} ends at {final:.4g} (step {step}), worse than every reference there "
             f"(worst {values[i]:.4g} in {names[i]}; {r.center_word(len(values))} "
-            f"{float(center[0]):.4g}) by {excess:.3g}{times} the band's half-width "
-            f"{half:.3g}: this run ends where none of its references did",
+            f"{float(center[0]):.4g}) by {excess:.3g}, {beyond}: this run ends where none of "
+            "its references did",
             tag=tag,
             step=step,
             data={

@@ -61,7 +61,7 @@ def test_past_the_worst_reference_by_more_than_the_half_width(final, fires):
 def test_with_no_band_at_all_any_excess_fires_without_a_ratio():
     golden = [ref("golden", 1.0)]
     (finding,) = check(ending(1.5), "CL603", references=golden, params={"CL603": {"rtol": 0.0}})
-    assert "(worst 1 in golden; value 1) by 0.5 the band's half-width 0:" in finding.message
+    assert "(worst 1 in golden; value 1) by 0.5, past a band of zero width:" in finding.message
     assert finding.data["excess"] == "inf" and finding.data["half_width"] == 0
 
 
