@@ -25,6 +25,7 @@ verdict about it is about something else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import PurePath
 
@@ -34,8 +35,8 @@ from .cl204_checkpoint_not_best import NOT_A_CHECKPOINT
 
 
 def _tail(path: str) -> tuple[str, ...]:
-    parts = [p for p in PurePath(path.rstrip("/\\")).parts if p not in ("/", "\\")]
-    return tuple(parts[-2:])
+    """The last two components of a path written on any machine (``/`` or ``\\`` between)."""
+    return tuple(p for p in re.split(r"[\\/]+", path) if p)[-2:]
 
 
 def _same_run(a: str, b: str) -> bool:

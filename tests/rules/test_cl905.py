@@ -51,10 +51,19 @@ def test_args_json_of_another_run_is_an_error():
         # the same run trained on another machine: the last two components agree
         ("/data/u/CoordExp/output/stage1/a/v0-1", "/home/me/output/stage1/a/v0-1/"),
         ("/data/u/x/v0-1", "v0-1"),  # one component given: it is the one compared
+        # trained on Windows, checked on Linux: a path's separators are those of its machine
+        ("C:\\Users\\me\\output\\stage1\\a\\v0-1", "/home/me/output/stage1/a/v0-1"),
+        ("D:\\out\\a\\v0-1\\", "/data/u/out/a/v0-1"),
     ],
 )
 def test_args_json_naming_the_same_run_elsewhere_passes(theirs, ours):
     assert check(gated(theirs=theirs, ours=ours, path="elsewhere"), "CL905") == []
+
+
+def test_a_windows_path_of_another_run_is_still_an_error():
+    run = gated(theirs="C:\\out\\stage1\\a\\v0-1", ours="/data/u/out/b/v0-1", path="logs/b")
+    (finding,) = check(run, "CL905")
+    assert finding.data["checkpoint_run"] == "C:\\out\\stage1\\a\\v0-1"
 
 
 def test_a_root_output_dir_names_no_run_and_matches_none():
