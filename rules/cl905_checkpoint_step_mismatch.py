@@ -7,7 +7,8 @@ Applies to a gated checkpoint (a checkpoint directory given as a RUN). Reports a
   ``trainer_state.json`` differ; or
 - its ``args.json`` names a training run (``output_dir``) that is neither the run of the logs'
   ``args.json`` nor a directory of the logs: compared by their last two path components, since
-  the checkpoint's paths are usually those of the training machine.
+  the checkpoint's paths are usually those of the training machine (split at ``/`` and ``\\``, so
+  a Windows machine's paths compare too).
 
 ## Why it matters
 The gate judges the logs as of the checkpoint's step. A checkpoint renamed by hand, copied from
