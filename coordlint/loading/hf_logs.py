@@ -147,13 +147,7 @@ def _points_from_rows(rows: Iterable[Row]) -> LogPoints:
 
 def _read(path: Path) -> bytes | Problem:
     """The file's bytes, or the problem that stopped reading it."""
-    try:
-        return source.read_limited(path, MAX_LOG_BYTES)
-    except source.FileTooLarge as exc:
-        return Problem(str(path), "too-large", f"not read: {exc}")
-    except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        return Problem(str(path), "unreadable", f"cannot read: {reason}")
+    return source.read_whole(path, MAX_LOG_BYTES)
 
 
 def read_logging_jsonl(path: Path) -> LogPoints:

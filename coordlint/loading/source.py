@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from coordlint.columns import Problem
 from coordlint.loading import remote
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "open_binary",
     "open_regular",
     "read_limited",
+    "read_whole",
     "stat",
 ]
 
@@ -125,6 +127,18 @@ def read_limited(path: str | Path, limit: int) -> bytes:
             size = len(data)
         raise FileTooLarge(max(size, len(data)), limit)
     return data
+
+
+def read_whole(path: str | Path, limit: int) -> bytes | Problem:
+    """The whole of a regular file of at most ``limit`` bytes, or the ``unreadable`` or
+    ``too-large`` problem that stopped reading it (never raises, never blocks on a FIFO)."""
+    try:
+        return read_limited(path, limit)
+    except FileTooLarge as exc:
+        return Problem(str(path), "too-large", f"not read: {exc}")
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return Problem(str(path), "unreadable", f"cannot read: {reason}")
 
 
 def stat(path: str | Path) -> FileStat:

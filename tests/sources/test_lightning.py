@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,28 @@ def test_tag_aliases_apply_on_top_of_the_mapping(tmp_path):
     assert run.tags == ["train/loss_epoch", "train/loss_step"]
     assert run.logged_as("train/loss") == "train/loss_step"
     assert run.series("train/loss").to_dict() == {9: 2.5, 19: 2.0}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_a_metrics_csv_or_hparams_yaml_that_is_a_fifo_is_reported_not_waited_on(version_dir):
+    """A source reads only regular files, as the event-file and JSON readers do: a FIFO with
+    no writer would block a plain read forever."""
+    for name in ("metrics.csv", "hparams.yaml"):
+        (version_dir / name).unlink()
+        os.mkfifo(version_dir / name)
+    old = signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(20)
+    try:
+        run = load(version_dir)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    reported = {Path(p.file).name: p for p in run.problems}
+    assert set(reported) == {"metrics.csv", "hparams.yaml"}
+    for problem in reported.values():
+        assert problem.kind == "unreadable" and "not a regular file (a FIFO)" in problem.message
+    assert run.tags == []
+
+
+def _hung(signum, frame):
+    raise TimeoutError("still reading a FIFO after 20 s")

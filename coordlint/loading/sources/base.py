@@ -22,8 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from coordlint.columns import Problem, ScalarColumns
+from coordlint.loading import source
 
-__all__ = ["Found", "Source", "SourceRead"]
+__all__ = ["MAX_DATA_BYTES", "MAX_SMALL_BYTES", "Found", "Source", "SourceRead", "read_data_file"]
+
+#: The largest data file (a table, a metric file) a source reads whole.
+MAX_DATA_BYTES = 1 << 30
+#: The largest config, params or summary file a source reads.
+MAX_SMALL_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -82,3 +88,17 @@ class Source(ABC):
 
     def __repr__(self) -> str:
         return f"<source {self.name}>"
+
+
+def read_data_file(path: Path, out: SourceRead, what: str) -> bytes | None:
+    """The bytes of a data file, or None with the reason in ``out.problems``: it cannot be read,
+    is not a regular file (a FIFO, a device), is over :data:`MAX_DATA_BYTES`, or holds no
+    ``what`` (only white space)."""
+    data = source.read_whole(path, MAX_DATA_BYTES)
+    if isinstance(data, Problem):
+        out.problems.append(data)
+        return None
+    if not data or data.isspace():
+        out.problems.append(Problem(str(path), "empty", f"empty file: no {what}"))
+        return None
+    return data

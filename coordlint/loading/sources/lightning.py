@@ -16,8 +16,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from coordlint.columns import Problem
-from coordlint.loading.sources.base import Found, Source, SourceRead
+from coordlint.loading.sources.base import Found, Source, SourceRead, read_data_file
 from coordlint.loading.sources.delimited import LineProblems, parse_delimited
 from coordlint.loading.sources.frames import frame_writes
 from coordlint.loading.sources.tags import rules_tag
@@ -68,13 +67,8 @@ class LightningCSV(Source):
 
 def _read_metrics(path: Path, out: SourceRead) -> None:
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        out.problems.append(Problem(name, "unreadable", f"cannot read: {exc.strerror}"))
-        return
-    if not data or data.isspace():
-        out.problems.append(Problem(name, "empty", "empty file: no metric rows"))
+    data = read_data_file(path, out, "metric rows")
+    if data is None:
         return
     parsed = parse_delimited(data, name)
     problems = LineProblems(name)

@@ -30,7 +30,14 @@ from typing import Any
 import numpy as np
 
 from coordlint.columns import Problem, ScalarColumns
-from coordlint.loading.sources.base import Found, Source, SourceRead
+from coordlint.loading import source
+from coordlint.loading.sources.base import (
+    MAX_SMALL_BYTES,
+    Found,
+    Source,
+    SourceRead,
+    read_data_file,
+)
 from coordlint.loading.sources.delimited import LineProblems, numeric, parse_delimited
 from coordlint.loading.sources.tags import rules_tag
 from coordlint.loading.sources.yaml_config import read_yaml_config
@@ -52,11 +59,9 @@ class MLflowFileStore(Source):
     def recognise(self, directory: Path, names: Sequence[str]) -> Found | None:
         if META not in names or "metrics" not in names or not (directory / "metrics").is_dir():
             return None
-        try:
-            if _DELETED.search((directory / META).read_bytes()):
-                return None
-        except OSError:
-            pass  # read() reports it
+        meta = source.read_whole(directory / META, MAX_SMALL_BYTES)
+        if isinstance(meta, bytes) and _DELETED.search(meta):
+            return None  # (a meta.yaml that cannot be read: read() reports it)
         return Found(self, directory, (directory / META,))
 
     def read(self, found: Found) -> SourceRead:
@@ -119,21 +124,17 @@ def _files(folder: Path) -> Iterator[tuple[str, Path]]:
 
 def _texts(folder: Path, out: SourceRead) -> Iterator[tuple[str, str]]:
     for name, path in _files(folder):
-        try:
-            yield name, path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            out.problems.append(Problem(str(path), "unreadable", f"cannot read: {exc.strerror}"))
+        data = source.read_whole(path, MAX_SMALL_BYTES)
+        if isinstance(data, Problem):
+            out.problems.append(data)
+        else:
+            yield name, data.decode("utf-8", errors="replace")
 
 
 def _read_metric(path: Path, tag: str, out: SourceRead) -> None:
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        out.problems.append(Problem(name, "unreadable", f"cannot read: {exc.strerror}"))
-        return
-    if not data or data.isspace():
-        out.problems.append(Problem(name, "empty", "empty file: no metric values"))
+    data = read_data_file(path, out, "metric values")
+    if data is None:
         return
     first = data[:4096].lstrip().split(b"\n", 1)[0].split()
     legacy = len(first) == 2  # MLflow before 1.0: "<timestamp> <value>"

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from coordlint.columns import Problem
-from coordlint.loading.sources.base import Found, Source, SourceRead
+from coordlint.loading.sources.base import Found, Source, SourceRead, read_data_file
 from coordlint.loading.sources.delimited import (
     LineProblems,
     Parsed,
@@ -46,13 +45,8 @@ class _Table(Source):
         for path in found.files:
             out.files.append(str(path))
             name = str(path)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                out.problems.append(Problem(name, "unreadable", f"cannot read: {exc.strerror}"))
-                continue
-            if not data or data.isspace():
-                out.problems.append(Problem(name, "empty", "empty file: no rows"))
+            data = read_data_file(path, out, "rows")
+            if data is None:
                 continue
             parsed = self.parse(data, path)
             problems = LineProblems(name)

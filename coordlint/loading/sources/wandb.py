@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from coordlint.columns import Problem, ScalarColumns
-from coordlint.loading.sources.base import Found, Source, SourceRead
+from coordlint.loading import json_input, source
+from coordlint.loading.sources.base import MAX_SMALL_BYTES, Found, Source, SourceRead
 from coordlint.loading.sources.delimited import LineProblems, Parsed
 from coordlint.loading.sources.frames import frame_writes
 from coordlint.loading.sources.tags import rules_tag
@@ -329,11 +330,15 @@ def _summary_only(path: Path, why: str, out: SourceRead) -> None:
         out.problems.append(Problem(name, "summary-only", message))
         return
     out.files.append(name)
-    try:
-        summary = json.loads(path.read_bytes())
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        out.problems.append(Problem(name, "corrupt", f"cannot read the summary ({exc})"))
-        summary = None
+    data = source.read_whole(path, MAX_SMALL_BYTES)
+    summary = None
+    if isinstance(data, Problem):
+        out.problems.append(data)
+    else:
+        try:
+            summary = json_input.parse(data)
+        except json_input.JsonError as exc:
+            out.problems.append(Problem(name, "corrupt", f"cannot read the summary ({exc})"))
     points = summary_points(summary) if isinstance(summary, Mapping) else {}
     out.writes = {tag: [cols] for tag, cols in points.items()}
     message = f"curves unavailable: {why}; only each metric's final value was read from {SUMMARY}"

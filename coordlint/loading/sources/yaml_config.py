@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 from coordlint.columns import Problem
+from coordlint.loading import source
+from coordlint.loading.sources.base import MAX_SMALL_BYTES
 
 __all__ = ["read_yaml_config"]
 
@@ -38,11 +40,12 @@ _PlainLoader.add_multi_constructor("!", _plain)
 def read_yaml_config(path: Path, problems: list[Problem]) -> Mapping[str, Any] | None:
     """``path``'s top-level mapping (safe YAML), or ``None`` with the reason in ``problems``."""
     name = str(path)
-    try:
-        doc = yaml.load(path.read_bytes(), Loader=_PlainLoader)  # safe: see above
-    except OSError as exc:
-        problems.append(Problem(name, "unreadable", f"cannot read: {exc.strerror}"))
+    data = source.read_whole(path, MAX_SMALL_BYTES)
+    if isinstance(data, Problem):
+        problems.append(data)
         return None
+    try:
+        doc = yaml.load(data, Loader=_PlainLoader)  # safe: see above
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
