@@ -38,24 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cli_harness import Tally, run_cli, run_problems
 
+from coordlint.core.config import CONFIG_KEYS
 from coordlint.testing import write_events
 
 CASES = 1500
 SEED = 8
 SLOW = 5.0  # seconds: a case slower than this counts as a hang
 
-KEYS = (
-    "select",
-    "ignore",
-    "extend-select",
-    "extend-ignore",
-    "fail-on",
-    "severity",
-    "params",
-    "tag-aliases",
-    "plugins",
-    "rule-timeout",
-)
+KEYS = CONFIG_KEYS  # every key a config may hold, as the config module lists them
 JUNK_KEYS = ("bogus", "1", "true", "null", "~", "<<", "''", '"\\x1b[2J"', "select ", "é")
 CODES = ("CL902", "CL9", "CL", "ALL", "CL201", "CL101", "ZZ9", "cl902", "", "CL902,CL201")
 YAML_SCALARS = (
