@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from coordlint.core import engine
 from coordlint.core.config import Settings
 from coordlint.core.plugins import load_plugins
 from coordlint.testing import event_run, load, write_events  # noqa: F401  (event_run: fixture)
+
+sys.path.insert(0, str(Path(__file__).parent))  # for _noise
 
 
 @pytest.fixture

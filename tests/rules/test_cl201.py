@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _noise import ar1
 
 from coordlint import Checkpoint
 from coordlint.testing import check, load, make_run, write_events
@@ -187,14 +188,6 @@ def test_one_eval_descent_on_a_coarse_grid_fires():
     assert finding.severity.name == "WARNING"
     assert finding.data["best_step"] == 400
     assert finding.data["best"] == pytest.approx(3.85)
-
-
-def ar1(rng, n, phi):
-    e = np.empty(n)
-    e[0] = rng.standard_normal()
-    for i in range(1, n):
-        e[i] = phi * e[i - 1] + np.sqrt(1 - phi**2) * rng.standard_normal()
-    return e
 
 
 @pytest.mark.parametrize(("sd", "phi", "most"), [(0.02, 0.6, 0), (0.02, 0.8, 9), (0.01, 0.8, 0)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _noise import ar1
 
 from coordlint.testing import check, make_run
 
@@ -56,14 +57,6 @@ def test_noisy_plateau_event_files(write_run, seed):
 
 def warnings(findings):
     return [f for f in findings if f.severity.name != "INFO"]
-
-
-def ar1(rng, n, phi):
-    e = np.empty(n)
-    e[0] = rng.standard_normal()
-    for i in range(1, n):
-        e[i] = phi * e[i - 1] + np.sqrt(1 - phi**2) * rng.standard_normal()
-    return e
 
 
 def test_noisy_plateaus_do_not_cry_wolf():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _noise import ar1
 
 from coordlint.rules._curves import (
     MIN_WINDOW,
@@ -17,14 +18,6 @@ from coordlint.rules._curves import (
     running_median,
     short_noise,
 )
-
-
-def ar1(rng, n, phi):
-    e = np.empty(n)
-    e[0] = rng.standard_normal()
-    for i in range(1, n):
-        e[i] = phi * e[i - 1] + np.sqrt(1 - phi**2) * rng.standard_normal()
-    return e
 
 
 @pytest.mark.parametrize("phi", [0.0, 0.5, 0.8])
