@@ -1,4 +1,4 @@
-"""CL401's eval-noise estimate against a REML alternative, on the labelled runs and on plateaus.
+"""CL401 as shipped against its earlier eval-noise estimate, on the labelled runs and on plateaus.
 
 Run by hand (not part of pytest, not part of ``python benchmarks/accuracy``)::
 
@@ -6,22 +6,17 @@ Run by hand (not part of pytest, not part of ``python benchmarks/accuracy``)::
     python benchmarks/accuracy/cl401_noise.py --seeds 5-9     # the held-out seeds
 
 It rebuilds each run's bin-MAE evals as ``oracle_cl401.build_case`` does (the ones CL401 loads
-from the written event files, draw for draw) and runs, in memory, three versions of CL401's
-decision: the rule as shipped (``CL401``, through its ``Rule``), and the same fit, ``rel_tol``
-floor and ``NOISE_WIDTHS`` bar with another eval-noise estimate:
+from the written event files, draw for draw) and runs, in memory, two versions of CL401's
+decision: the rule as shipped (``CL401``, through its ``Rule``: AR(1) noise profiled by
+restricted maximum likelihood over settled windows, ``phi`` taken up to a calibrated margin
+above its estimate, see ``calibrate_cl401.py``), and the same fit, ``rel_tol`` floor and
+``NOISE_WIDTHS`` bar with the estimate CL401 used before (``before``: ``_curves.eval_noise``
+over the whole run, second differences of the residuals of a quadratic per half, whose steep
+early descent inflates it).
 
-- ``REML``: AR(1) noise fitted by restricted maximum likelihood over windows of the curve with a
-  quadratic each: the last half, then earlier windows tiled back from it, the first one a
-  quadratic cannot follow (residual variance over 4 times the last window's: the steep early
-  descent) moved later until it can, nothing before it. The likelihood is that of what the
-  quadratics leave, so the slow wander they absorb is accounted for. The bar widens as Student's
-  t does with the residual degrees of freedom (evals covered minus three per window).
-- ``REML+bound``: the same, with the fitted change's sd taken at the upper end of a one-sided
-  75% likelihood interval for ``phi`` (the restricted log-likelihood 0.227 below its maximum).
-
-Then the same three on plateaus the unit tests use (``tests/rules/test_cl401.py``: 50 evals
-every 40 steps, 2% eval noise) with and without the steep early descent, where every warning
-is a false alarm, and on the unit test's 5% fall at 1% white noise, where every warning is right.
+Then both on plateaus the unit tests use (``tests/rules/test_cl401.py``: 50 evals every 40
+steps, 2% eval noise) with and without the steep early descent, where every warning is a false
+alarm, and on the unit test's 5% fall at 1% white noise, where every warning is right.
 """
 
 from __future__ import annotations
@@ -41,97 +36,14 @@ if __package__ in (None, ""):  # run as `python benchmarks/accuracy/cl401_noise.
 from accuracy import labels as lb
 from accuracy.families import generate
 from accuracy.oracle_cl401 import TAG, build_case
-from coordlint.rules._curves import MAX_WINDOW, Noise, _design, quadratic_fit
+from coordlint.rules._curves import eval_noise, quadratic_fit
 from coordlint.rules.cl401_bin_mae_not_converged import NOISE_WIDTHS, bin_mae_not_converged
 from coordlint.testing import make_run
 
 REL_TOL, MIN_POINTS = 0.02, 16
-SHAPE_RATIO = 4.0  # an earlier window's residual variance over this × the last's: not settled
-PHIS = np.linspace(0.0, 0.9, 37)
-PHI_BOUND_DROP = 0.674**2 / 2  # the upper end of a one-sided 75% likelihood interval for phi
 
 Outcome = str  # "fire" | "info" | "silent" | "short"
 Decide = Callable[[np.ndarray, np.ndarray], Outcome]
-
-
-# -- the REML noise estimate -------------------------------------------------------------------
-
-
-def _residual_variance(y: np.ndarray) -> float:
-    design = _design(np.arange(len(y), dtype=float))
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    r = y - design @ coef
-    return float(r @ r) / (len(y) - 3)
-
-
-def settled_windows(y: np.ndarray, window: int) -> list[int]:
-    """The starts of the windows the noise is fitted on, the last window's first."""
-    end = len(y) - window
-    starts = [end]
-    limit = SHAPE_RATIO * _residual_variance(y[end:])
-    while end - window >= 0:
-        start = end - window
-        while start < end and _residual_variance(y[start : start + window]) > limit:
-            start += max(1, window // 8)
-        if start >= end:
-            break
-        starts.append(start)
-        if start != end - window:
-            break
-        end = start
-    return starts
-
-
-def _whiten(a: np.ndarray) -> np.ndarray:
-    """``a`` (evals first) as Prais-Winsten innovations under each phi of PHIS."""
-    lead = PHIS.reshape((-1,) + (1,) * a.ndim)
-    out = np.empty((len(PHIS), *a.shape))
-    out[:, 0] = np.sqrt(1.0 - lead[:, 0] ** 2) * a[0]
-    out[:, 1:] = a[None, 1:] - lead * a[None, :-1]
-    return out
-
-
-@dataclass(frozen=True)
-class Fitted:
-    noise: Noise  # the REML estimate
-    bound: Noise  # at the upper end of phi's likelihood interval
-    df: int  # evals covered minus three per window
-
-
-def reml_noise(y: np.ndarray, window: int) -> Fitted | None:
-    window = min(window, MAX_WINDOW)
-    starts = settled_windows(y, window)
-    design = _whiten(_design(np.arange(window, dtype=float)))
-    gram = np.einsum("kmp,kmq->kpq", design, design)
-    rss = np.zeros(len(PHIS))
-    for start in starts:
-        white = _whiten(y[start : start + window])
-        cross = np.einsum("kmp,km->kp", design, white)
-        coef = np.linalg.solve(gram, cross[..., None])[..., 0]
-        rss += (white * white).sum(axis=1) - (coef * cross).sum(axis=1)
-    dof = len(starts) * (window - 3)
-    if rss.min() <= 1e-24 * dof:
-        return None
-    innovation = rss / dof
-    minus_2ll = dof * np.log(innovation) + len(starts) * (
-        np.linalg.slogdet(gram)[1] - np.log(1.0 - PHIS**2)
-    )
-    best = int(np.argmin(minus_2ll))
-    upper = int(np.flatnonzero(minus_2ll <= minus_2ll[best] + 2 * PHI_BOUND_DROP).max())
-    covered = len({i for s in starts for i in range(s, s + window)})
-
-    def at(k: int) -> Noise:
-        return Noise(float(np.sqrt(innovation[k] / (1 - PHIS[k] ** 2))), float(PHIS[k]))
-
-    return Fitted(at(best), at(upper), covered - 3 * len(starts))
-
-
-def t_quantile(z: float, df: float) -> float:
-    """Student's t quantile at the normal quantile ``z`` (Cornish-Fisher, to 1/df²)."""
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df * df)
-
-
-# -- the three decisions -----------------------------------------------------------------------
 
 
 def shipped(steps: np.ndarray, values: np.ndarray) -> Outcome:
@@ -144,35 +56,25 @@ def shipped(steps: np.ndarray, values: np.ndarray) -> Outcome:
     return "info" if found[0].severity is not None else "fire"
 
 
-def with_reml(use_bound: bool) -> Decide:
-    def decide(steps: np.ndarray, values: np.ndarray) -> Outcome:
-        if len(values) < MIN_POINTS:
-            return "short"
-        logs = np.log(values)
-        half = len(values) // 2
-        x = steps[-half:]
-        coef, solve = quadratic_fit(x, logs[-half:])
-        u = max(0.0, (0.75 * steps[-1] - x[0]) / (x[-1] - x[0]))
-        contrast = np.array([0.0, 1.0 - u, 1.0 - u * u])
-        log_change = float(contrast @ coef)
-        if abs(np.expm1(-log_change)) <= REL_TOL:
-            return "silent"
-        fitted = reml_noise(logs, half)
-        if fitted is None:
-            return "fire"
-        noise = fitted.bound if use_bound else fitted.noise
-        sd = noise.contrast_sd(contrast @ solve)
-        bar = t_quantile(NOISE_WIDTHS, max(fitted.df, 2))
-        return "info" if abs(log_change) <= bar * sd else "fire"
-
-    return decide
+def before(steps: np.ndarray, values: np.ndarray) -> Outcome:
+    """CL401's decision with the whole-run second-difference noise estimate it used before."""
+    if len(values) < MIN_POINTS:
+        return "short"
+    logs = np.log(values)
+    half = len(values) // 2
+    x = steps[-half:]
+    coef, solve = quadratic_fit(x, logs[-half:])
+    u = max(0.0, (0.75 * steps[-1] - x[0]) / (x[-1] - x[0]))
+    contrast = np.array([0.0, 1.0 - u, 1.0 - u * u])
+    log_change = float(contrast @ coef)
+    if abs(np.expm1(-log_change)) <= REL_TOL:
+        return "silent"
+    noise = eval_noise(logs, half)
+    sd = noise.contrast_sd(contrast @ solve) if noise is not None else 0.0
+    return "info" if abs(log_change) <= NOISE_WIDTHS * sd else "fire"
 
 
-DECISIONS: dict[str, Decide] = {
-    "CL401": shipped,
-    "REML": with_reml(False),
-    "REML+bound": with_reml(True),
-}
+DECISIONS: dict[str, Decide] = {"CL401": shipped, "before": before}
 
 
 # -- scores ------------------------------------------------------------------------------------

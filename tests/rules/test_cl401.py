@@ -69,35 +69,56 @@ def test_noisy_plateaus_do_not_cry_wolf():
     assert all("too noisy" in f.message for f in findings)
 
 
-def test_autocorrelated_plateaus_do_not_cry_wolf():
-    # 2% eval noise whose consecutive evals correlate by 0.8 wanders several percent over a
-    # quarter of the run: a trend test that assumed independent evals would fire on many.
+@pytest.mark.parametrize("start", ["steep descent", "flat from the first eval"])
+@pytest.mark.parametrize("phi", [0.0, 0.5, 0.8])
+def test_noisy_plateaus_at_the_edge_of_the_range_stay_within_budget(start, phi):
+    # 2% eval noise (the edge of the operating range) on 200 converged runs, white or with
+    # consecutive evals correlated by phi, with and without an early descent. The rule is
+    # calibrated to at most 1% warnings on such curves for every phi: 2 of 200. (Its earlier
+    # noise estimate, which leaned on the early descent, warned on 6, 12 and 23 of these 200
+    # flat runs at phi 0, 0.5 and 0.8.)
     rng = np.random.default_rng(11)
+    base = approach() if start == "steep descent" else np.full(len(STEPS), 21.0)
     runs = [
-        make_run({TAG: series(approach() * (1 + 0.02 * ar1(rng, len(STEPS), 0.8)))}, name=f"r{i}")
+        make_run({TAG: series(base * (1 + 0.02 * ar1(rng, len(STEPS), phi)))}, name=f"r{i}")
         for i in range(200)
     ]
-    assert warnings(check(runs, "CL401")) == []
+    assert len(warnings(check(runs, "CL401"))) <= 2
+
+
+def falling_by(change, steps):
+    """An MAE approaching 21 from 140 whose last-quarter fall is ``change`` of the final."""
+    lo, hi = 50.0, 3000.0
+    for _ in range(60):
+        tau = (lo + hi) / 2
+        v = 21.0 + 119.0 * np.exp(-(steps - steps[0]) / tau)
+        moved = (np.interp(0.75 * steps[-1], steps, v) - v[-1]) / v[-1]
+        lo, hi = (tau, hi) if moved < change else (lo, tau)
+    return v
 
 
 def test_still_falling_is_caught_at_one_percent_noise():
-    # A 5% fall over the last quarter, 1% white eval noise, 50 evals: caught nearly always.
-    def falling(tau):
-        return approach(start=140.0, final=21.0, tau=tau)
-
-    lo, hi = 100.0, 5000.0  # the time constant whose last-quarter change is 5%
-    for _ in range(60):
-        tau = (lo + hi) / 2
-        v = falling(tau)
-        change = (v[-13] - v[-1]) / v[-1]
-        lo, hi = (tau, hi) if change < 0.05 else (lo, tau)
+    # A 5% fall over the last quarter, 1% white eval noise, 100 evals: caught nearly always.
+    steps = np.arange(20, 2001, 20)
     rng = np.random.default_rng(3)
     runs = [
-        make_run({TAG: series(noisy(falling(tau), rng, 0.01))}, name=f"r{i}") for i in range(50)
+        make_run({TAG: series(noisy(falling_by(0.05, steps), rng, 0.01), steps)}, name=f"r{i}")
+        for i in range(50)
     ]
     fired = warnings(check(runs, "CL401"))
     assert len(fired) >= 45
     assert all(f.data["change"] < 0 and "still falling" in f.message for f in fired)
+
+
+def test_few_evals_need_a_larger_change_to_call_it_a_trend():
+    # 20 evals cannot tell 1% white noise from noise whose evals wander together, so a 5% fall
+    # is "cannot tell" (info) while a 15% fall is a warning.
+    steps = np.arange(100, 2001, 100)
+    pattern = np.random.default_rng(4).standard_normal(len(steps))
+    for change, severity in ((0.05, "INFO"), (0.15, "WARNING")):
+        values = falling_by(change, steps) * np.exp(0.01 * pattern)
+        (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+        assert finding.severity.name == severity, change
 
 
 def test_endpoint_outliers_do_not_fire(write_run):
@@ -154,23 +175,18 @@ def test_rel_tol_boundary(change, fires):
 
 
 def test_noise_widths_boundary():
-    # The fitted change must clear NOISE_WIDTHS of its own sd: scale a fixed noise pattern so
-    # the change sits just below, then just above, that bar.
-    from coordlint.rules._curves import eval_noise, quadratic_fit
-    from coordlint.rules.cl401_bin_mae_not_converged import NOISE_WIDTHS
+    # The fitted change must clear NOISE_WIDTHS (times the bar's factor) of its own sd: scale a
+    # fixed noise pattern so the change sits just below, then just above, that bar.
+    from coordlint.rules.cl401_bin_mae_not_converged import NOISE_WIDTHS, last_quarter_trend
 
     steps, clean = log_quadratic(0.06)
     pattern = np.random.default_rng(5).standard_normal(len(steps))
-    half = len(steps) // 2
-    x = steps[-half:]
-    u = max(0.0, (0.75 * steps[-1] - x[0]) / (x[-1] - x[0]))
-    contrast = np.array([0.0, 1 - u, 1 - u * u])
 
     def z(scale):
-        logs = np.log(clean) + scale * pattern
-        coef, solve = quadratic_fit(x, logs[-half:])
-        sd = eval_noise(logs, half).contrast_sd(contrast @ solve)
-        return abs(contrast @ coef) / sd, np.exp(logs)
+        values = clean * np.exp(scale * pattern)
+        trend = last_quarter_trend(steps, values)
+        noise, factor = trend.noise()
+        return abs(trend.log_change) / (factor * noise.contrast_sd(trend.weights)), values
 
     lo, hi = 1e-4, 0.2
     for _ in range(60):  # the noise scale at which the change is exactly NOISE_WIDTHS sds
@@ -261,7 +277,10 @@ def test_the_too_noisy_message_gives_the_fitted_changes_sd():
     (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
     assert finding.severity.name == "INFO"
     assert finding.message.startswith(f"{TAG} moved {quarter(finding)} (steps 1500–2000), but")
-    assert "its evals are too noisy to call that a trend (fitted change ±" in finding.message
+    assert (
+        "its evals are too noisy or too few to call that a trend (fitted change ±"
+        in finding.message
+    )
     assert finding.message.endswith(
         f"at 1 sd): cannot tell whether it has converged; final {finding.data['final']:.4g}"
     )
