@@ -3,11 +3,12 @@ healthy runs, and the nuisance variation every family shares.
 
 A run starts healthy (``_healthy``): a soft-CE diagnostic that decays and stays flat, a bin MAE
 that has converged, coord-vocab mass confined before step 170 and held above 0.993, a flip rate
-well under 1e-3, a decode metric, consistent config. A family then changes the one aspect its
-rule is about. Every run also draws the nuisances independently: run length 500-5,000 steps and
-eval interval 20-200 (log-uniform), eval noise 0.2-3% (log-uniform) as Gaussian, Student-t or
-AR(1) noise, the float32 encoding its values are written in, a resume that rewrites steps
-(12%), a missing tag its family does not need (10%), and a config file (70%).
+well under 1e-3, a decode metric, consistent config; 30% of the healthy family are fine-tunes,
+whose bin MAE is flat from the first eval. A family then changes the one aspect its rule is
+about. Every run also draws the nuisances independently: run length 500-5,000 steps and eval
+interval 20-200 (log-uniform), eval noise 0.2-3% (log-uniform) as Gaussian, Student-t or AR(1)
+noise, the float32 encoding its values are written in, a resume that rewrites steps (12%), a
+missing tag its family does not need (10%), and a config file (70%).
 
 Every label of every run is then computed from its noise-free curves by ``labels.py``: the
 family only shapes the curves, it does not decide the labels.
@@ -183,8 +184,22 @@ def _set_mode(spec: RunSpec, mode: str, config_mode: str | None = None) -> None:
 Builder = Callable[[np.random.Generator, Callable[[str], RunSpec]], list[RunSpec]]
 
 
+FINE_TUNE_SHARE = 0.3  # of healthy runs: bin MAE flat from the first eval
+
+
+def _fine_tune(r: RunSpec) -> None:
+    """A fine-tune from a converged checkpoint (or a resumed run checked alone): its bin MAE is
+    at its final level from the first eval, with no early descent to hide the eval noise in.
+    Drawn from the run's own seed, so the other runs' draws stay as they were."""
+    if np.random.default_rng([r.seed, 401]).random() >= FINE_TUNE_SHARE:
+        return
+    level = float(r.curves["expected_bin_mae"](np.array([float(r.length)]))[0])
+    r.curves["expected_bin_mae"] = lambda t: np.full(np.shape(t), level)
+    r.case = "fine-tune"
+
+
 def healthy(rng, new) -> list[RunSpec]:
-    """2-3 healthy runs of one sweep: same mode and config."""
+    """2-3 healthy runs of one sweep: same mode and config; some are fine-tunes."""
     runs = [new("healthy") for _ in range(int(rng.integers(2, 4)))]
     mode = "pure_ce" if rng.random() < 0.25 else "mixed"
     token_types = bool(rng.random() < 0.5)
@@ -194,6 +209,7 @@ def healthy(rng, new) -> list[RunSpec]:
         if r.config is not None:
             r.config["token_type_metrics.enabled"] = token_types
         _set_mode(r, mode)
+        _fine_tune(r)
     return runs
 
 
