@@ -36,8 +36,12 @@ if __package__ in (None, ""):  # run as `python benchmarks/accuracy/cl401_noise.
 from accuracy import labels as lb
 from accuracy.families import generate
 from accuracy.oracle_cl401 import TAG, build_case
-from coordlint.rules._curves import eval_noise, quadratic_fit
-from coordlint.rules.cl401_bin_mae_not_converged import NOISE_WIDTHS, bin_mae_not_converged
+from coordlint.rules._curves import eval_noise
+from coordlint.rules.cl401_bin_mae_not_converged import (
+    NOISE_WIDTHS,
+    bin_mae_not_converged,
+    last_quarter_trend,
+)
 from coordlint.testing import make_run
 
 REL_TOL, MIN_POINTS = 0.02, 16
@@ -60,18 +64,12 @@ def before(steps: np.ndarray, values: np.ndarray) -> Outcome:
     """CL401's decision with the whole-run second-difference noise estimate it used before."""
     if len(values) < MIN_POINTS:
         return "short"
-    logs = np.log(values)
-    half = len(values) // 2
-    x = steps[-half:]
-    coef, solve = quadratic_fit(x, logs[-half:])
-    u = max(0.0, (0.75 * steps[-1] - x[0]) / (x[-1] - x[0]))
-    contrast = np.array([0.0, 1.0 - u, 1.0 - u * u])
-    log_change = float(contrast @ coef)
-    if abs(np.expm1(-log_change)) <= REL_TOL:
+    trend = last_quarter_trend(steps, values)  # the same fit; only the noise differs
+    if abs(np.expm1(-trend.log_change)) <= REL_TOL:
         return "silent"
-    noise = eval_noise(logs, half)
-    sd = noise.contrast_sd(contrast @ solve) if noise is not None else 0.0
-    return "info" if abs(log_change) <= NOISE_WIDTHS * sd else "fire"
+    noise = eval_noise(np.log(values), len(values) // 2)
+    sd = noise.contrast_sd(trend.weights) if noise is not None else 0.0
+    return "info" if abs(trend.log_change) <= NOISE_WIDTHS * sd else "fire"
 
 
 DECISIONS: dict[str, Decide] = {"CL401": shipped, "before": before}
