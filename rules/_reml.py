@@ -103,7 +103,8 @@ def noise_profile(log_values: np.ndarray, window: int) -> NoiseProfile | None:
         white = _whiten(y[start : start + window])
         cross = np.einsum("kmp,km->kp", design, white)
         coef = np.linalg.solve(gram, cross[..., None])[..., 0]
-        rss += (white * white).sum(axis=1) - (coef * cross).sum(axis=1)
+        residual = white - np.einsum("kmp,kp->km", design, coef)  # not y'y - b'X'y: no cancelling
+        rss += (residual * residual).sum(axis=1)
     dof = len(starts) * (window - 3)
     if not np.isfinite(rss).all() or rss.min() <= 1e-24 * dof:
         return None

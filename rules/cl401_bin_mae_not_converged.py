@@ -86,6 +86,7 @@ over the last quarter (steps 1500–2000; eval noise ±0.8%), final 24.1: train 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -123,9 +124,10 @@ PHI_INTERVALS: tuple[tuple[int, float, float], ...] = (
 
 
 def judged_at(dof: int) -> tuple[float, float]:
-    """(likelihood drop, bar factor) for eval noise estimated from ``dof``."""
-    row = next((row for row in PHI_INTERVALS if dof <= row[0]), PHI_INTERVALS[-1])
-    return row[1], row[2]
+    """(likelihood drop, bar factor) for eval noise estimated from ``dof``: the first row whose
+    edge is at least ``dof``, the last row past every edge."""
+    _, drop, factor = PHI_INTERVALS[bisect_left([row[0] for row in PHI_INTERVALS[:-1]], dof)]
+    return drop, factor
 
 
 @dataclass(frozen=True)
@@ -197,18 +199,22 @@ def bin_mae_not_converged(
         return
     first = round(max(quarter_start, float(steps[0])))
     judged = trend.noise()
-    noise, factor = judged if judged is not None else (None, 1.0)
-    sd = noise.contrast_sd(trend.weights) if noise is not None else 0.0
+    if judged is None:  # no scatter at all: any change above rel_tol is a trend
+        noise, sd, bar = Noise(0.0, 0.0), 0.0, 0.0
+    else:
+        noise, factor = judged
+        sd = noise.contrast_sd(trend.weights)
+        bar = NOISE_WIDTHS * factor * sd
     data: dict[str, object] = {
         "final": final,
         "change": change,
-        "noise": noise.sd if noise else 0.0,
-        "phi": noise.phi if noise else 0.0,
+        "noise": noise.sd,
+        "phi": noise.phi,
     }
     moved = (
         f"{change:+.3g} bins ({change / final:+.1%}) over the last quarter (steps {first}–{last}"
     )
-    if abs(trend.log_change) <= NOISE_WIDTHS * factor * sd:
+    if abs(trend.log_change) <= bar:
         yield coordlint.Finding(
             f"{tag} moved {moved}), but its evals are too noisy or too few to call that a trend "
             f"(fitted change ±{sd:.1%} at 1 sd): cannot tell whether it has converged; final "

@@ -174,18 +174,21 @@ def test_rel_tol_boundary(change, fires):
     assert bool(warnings(findings)) == fires
 
 
-def test_noise_widths_boundary():
-    # The fitted change must clear NOISE_WIDTHS (times the bar's factor) of its own sd: scale a
-    # fixed noise pattern so the change sits just below, then just above, that bar.
+@pytest.mark.parametrize(("evals", "factor"), [(40, 1.0), (16, 1.3)])
+def test_noise_widths_boundary(evals, factor):
+    # The fitted change must clear NOISE_WIDTHS times the bar's factor (1.3 for a noise
+    # estimated from 10 dof: 16 evals) of its own sd: scale a fixed noise pattern so the change
+    # sits just below, then just above, that bar.
     from coordlint.rules.cl401_bin_mae_not_converged import NOISE_WIDTHS, last_quarter_trend
 
-    steps, clean = log_quadratic(0.06)
+    steps, clean = log_quadratic(0.06, n=evals)
     pattern = np.random.default_rng(5).standard_normal(len(steps))
 
     def z(scale):
         values = clean * np.exp(scale * pattern)
         trend = last_quarter_trend(steps, values)
-        noise, factor = trend.noise()
+        noise, judged_factor = trend.noise()
+        assert judged_factor == factor
         return abs(trend.log_change) / (factor * noise.contrast_sd(trend.weights)), values
 
     lo, hi = 1e-4, 0.2
@@ -196,6 +199,15 @@ def test_noise_widths_boundary():
         _, values = z(scale)
         (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
         assert (finding.severity.name == "WARNING") == fires, scale
+
+
+@pytest.mark.parametrize(
+    ("dof", "row"), [(1, 0), (10, 0), (11, 1), (14, 1), (15, 2), (130, 9), (131, 10), (10**9, 10)]
+)
+def test_the_noise_is_judged_by_the_row_of_its_degrees_of_freedom(dof, row):
+    from coordlint.rules.cl401_bin_mae_not_converged import PHI_INTERVALS, judged_at
+
+    assert judged_at(dof) == PHI_INTERVALS[row][1:]
 
 
 def test_missing_tag_is_not_applicable(write_run, outcomes):
@@ -285,6 +297,8 @@ def test_the_too_noisy_message_gives_the_fitted_changes_sd():
         f"at 1 sd): cannot tell whether it has converged; final {finding.data['final']:.4g}"
     )
     assert finding.data["noise"] > 0.01 and 0 <= finding.data["phi"] < 1
+    assert (finding.step, finding.tag) == (2000, TAG)
+    assert finding.series is not None and finding.series.to_numpy() == pytest.approx(values)
 
 
 def test_the_too_few_message_gives_the_move_and_the_evals_needed():
@@ -297,6 +311,43 @@ def test_the_too_few_message_gives_the_move_and_the_evals_needed():
     )
     assert finding.data == {"final": 20.0, "change": -2.0, "evals": 4}
     assert (finding.step, finding.tag) == (400, TAG)
+    assert finding.series.to_list() == [30.0, 25.0, 22.0, 20.0]
+
+
+def test_two_evals_are_judged_as_too_few_and_one_is_not():
+    (finding,) = check(make_run({TAG: {100: 30.0, 200: 20.0}}), "CL401")
+    assert finding.severity.name == "INFO" and finding.data["evals"] == 2
+    assert check(make_run({TAG: {100: 30.0}}), "CL401") == []
+
+
+def test_a_noiseless_trend_is_judged_against_no_noise():
+    # Exact float64 values of a log-quadratic: the quadratics leave no scatter at all.
+    steps, values = log_quadratic(0.05)
+    (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    assert finding.severity.name == "WARNING"
+    assert (finding.data["noise"], finding.data["phi"]) == (0.0, 0.0)
+    assert (finding.step, finding.tag) == (2000, TAG)
+    assert finding.series.to_numpy() == pytest.approx(values)
+
+
+def test_a_rise_of_under_one_bin_is_a_rise():
+    steps, values = log_quadratic(-0.03)  # final 21, 0.6 bins above a quarter earlier
+    (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    assert 0 < finding.data["change"] < 1
+    assert "is rising" in finding.message
+
+
+def test_an_mae_under_one_bin_is_judged():
+    steps, values = log_quadratic(0.05)
+    (finding,) = check(make_run({TAG: series(values / 30.0, steps)}), "CL401")
+    assert finding.severity.name == "WARNING" and finding.data["final"] < 1
+
+
+def test_the_steps_start_at_the_first_eval_when_it_is_inside_the_last_quarter():
+    steps = np.arange(1510, 2001, 10)  # a piece of a run: every eval is in its last quarter
+    values = 21.0 * np.exp(0.2 * (2000 - steps) / 490)
+    (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    assert "(steps 1510–2000" in finding.message
 
 
 def test_a_short_run_moving_exactly_rel_tol_is_quiet():

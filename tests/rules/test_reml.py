@@ -75,3 +75,70 @@ def test_no_profile_without_a_window_or_scatter():
     x = np.arange(30.0)
     assert noise_profile(0.1 + 0.01 * x - 1e-4 * x * x, 10) is None  # a quadratic: no scatter
     assert noise_profile(np.log(21.0) + 0.01 * np.sin(x), 10).dof == 3 * (10 - 3)
+
+
+def _dense_minus_2ll(windows: list[np.ndarray], phi: float) -> tuple[float, float]:
+    """-2 restricted log-likelihood (sd profiled out) and the marginal sd, from dense AR(1)
+    covariances: the definition the whitened computation must match."""
+    rss = logdet = 0.0
+    dof = 0
+    for y in windows:
+        m = len(y)
+        u = np.arange(m) / (m - 1)
+        x = np.vstack([np.ones(m), u, u * u]).T
+        i = np.arange(m)
+        cov = phi ** np.abs(i[:, None] - i[None, :]) / (1 - phi * phi)  # unit innovations
+        inv = np.linalg.inv(cov)
+        gram = x.T @ inv @ x
+        beta = np.linalg.solve(gram, x.T @ inv @ y)
+        r = y - x @ beta
+        rss += float(r @ inv @ r)
+        logdet += np.linalg.slogdet(cov)[1] + np.linalg.slogdet(gram)[1]
+        dof += m - 3
+    innovation = rss / dof
+    return dof * np.log(innovation) + logdet, float(np.sqrt(innovation / (1 - phi * phi)))
+
+
+def test_the_profile_is_the_restricted_likelihood_of_ar1_noise():
+    rng = np.random.default_rng(6)
+    y = np.log(21.0) + 0.01 * ar1(rng, 30, 0.6)
+    profile = noise_profile(y, 10)
+    assert settled_windows(y, 10) == [20, 10, 0]
+    dense = [_dense_minus_2ll([y[20:], y[10:20], y[:10]], float(p)) for p in profile.phis]
+    assert profile.dof == 21
+    assert profile.sds == pytest.approx([sd for _, sd in dense], rel=1e-9)
+    gaps = profile.minus_2ll - profile.minus_2ll[0]
+    assert gaps == pytest.approx([ll - dense[0][0] for ll, _ in dense], abs=1e-8)
+
+
+def test_a_window_may_be_as_short_as_four_evals_and_as_long_as_the_curve():
+    rng = np.random.default_rng(7)
+    y = 0.01 * rng.standard_normal(12)
+    assert noise_profile(y, 4).dof == 3 * (4 - 3)
+    assert noise_profile(y, 12).dof == 12 - 3
+
+
+def test_a_window_steps_forward_by_an_eighth_of_its_length_past_the_descent():
+    rng = np.random.default_rng(8)
+    for window, step in ((16, 2), (12, 1)):
+        n = 4 * window
+        y = np.log(21.0) + 0.01 * rng.standard_normal(n)
+        y[: window + 3] += np.log1p(6.0 * np.exp(-np.arange(window + 3) / 2.0))
+        starts = settled_windows(y, window)
+        moved = starts[-1]
+        base = n - 4 * window  # where the unmoved earliest window would start
+        assert 0 < moved - base < window and (moved - base) % step == 0, (window, starts)
+
+
+def test_no_earlier_window_when_none_settles():
+    rng = np.random.default_rng(9)
+    y = np.concatenate([rng.standard_normal(20), 1e-3 * rng.standard_normal(10)])
+    assert settled_windows(y, 10) == [20]
+
+
+def test_scatter_at_rounding_level_is_no_scatter():
+    x = np.arange(20.0)
+    curve = 3.0 + 0.01 * x
+    wobble = np.random.default_rng(10).standard_normal(20)
+    assert noise_profile(curve + 3e-13 * wobble, 10) is None
+    assert noise_profile(curve + 1e-11 * wobble, 10) is not None
