@@ -7,7 +7,13 @@ import pytest
 from _noise import ar1
 
 from coordlint.rules._curves import Noise, eval_noise
-from coordlint.rules._reml import NoiseProfile, noise_profile, settled_windows
+from coordlint.rules._reml import (
+    SHAPE_RATIO,
+    NoiseProfile,
+    _residual_variance,
+    noise_profile,
+    settled_windows,
+)
 
 
 @pytest.mark.parametrize("phi", [0.0, 0.5, 0.8])
@@ -128,6 +134,10 @@ def test_a_window_steps_forward_by_an_eighth_of_its_length_past_the_descent():
         moved = starts[-1]
         base = n - 4 * window  # where the unmoved earliest window would start
         assert 0 < moved - base < window and (moved - base) % step == 0, (window, starts)
+        # ... and stops at the first such start a quadratic can follow
+        limit = SHAPE_RATIO * _residual_variance(y[-window:])
+        assert _residual_variance(y[moved : moved + window]) <= limit
+        assert _residual_variance(y[moved - step : moved - step + window]) > limit
 
 
 def test_no_earlier_window_when_none_settles():
