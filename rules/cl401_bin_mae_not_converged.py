@@ -50,9 +50,10 @@ noise, under which it is an ordinary wander: the rule must allow for both.
 **Operating range** (``benchmarks/accuracy``, 1,000-run seeds; positives move ≥ 4% over the
 last quarter, negatives < 1%): with at least 16 evals and eval noise up to 1%, precision 1.0
 and recall 0.93 (0.91 on held-out seeds); at noise up to 2%, recall 0.75 (0.80), precision
-0.995; no false alarm on healthy runs, fine-tunes included, at noise up to 1%. Whether a rule
-with the same guarantee could catch more at 1-2% noise is measured, not settled, in
-``benchmarks/accuracy/README.md``.
+0.995; no false alarm on healthy runs, fine-tunes included, at noise up to 1%. No detector
+with the same guarantee that does not know the curve's shape can pass about 0.90 at noise up to
+2% (0.97 at up to 1%): a Neyman-Pearson bound, ``benchmarks/accuracy/bound_cl401.py
+--shape-unknown``. CL401 trails it most with 16-63 evals.
 
 A run with fewer than ``min_points`` evals cannot separate a trend from eval noise: when its
 last quarter moved more than ``rel_tol`` the rule says so at ``info`` and does not warn.
