@@ -128,7 +128,7 @@ if __package__ in (None, ""):  # run as `python benchmarks/accuracy/bound_cl401.
 from accuracy import labels as lb
 from accuracy.cl401_noise import shipped
 from accuracy.families import RunSpec, generate
-from accuracy.oracle_cl401 import bootstrap_mean, build_case
+from accuracy.oracle_cl401 import bootstrap_mean, build_case, parse_seeds
 
 ALPHAS = (0.01, 0.003)
 MIN_EVALS, MAX_NOISE = 16, 0.02
@@ -450,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     taus = tuple(float(t) for t in args.taus.split(",")) if args.shape_unknown else None
     positives: list[Positive] = []
-    for seed in _parse_seeds(args.seeds):
+    for seed in parse_seeds(args.seeds):
         before = len(positives)
         for spec in (r for g in generate(args.runs, seed) for r in g):
             if (
@@ -468,14 +468,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report(positives))
     return 0
-
-
-def _parse_seeds(text: str) -> list[int]:
-    seeds: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        seeds += list(range(int(lo), int(hi or lo) + 1))
-    return seeds
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ if __package__ in (None, ""):  # run as `python benchmarks/accuracy/cl401_noise.
     __package__ = "accuracy"
 
 from accuracy import labels as lb
+from accuracy.calibrate_cl401 import ar1
 from accuracy.families import generate
-from accuracy.oracle_cl401 import TAG, build_case
+from accuracy.oracle_cl401 import TAG, build_case, parse_seeds
 from coordlint.rules._curves import eval_noise
 from coordlint.rules.cl401_bin_mae_not_converged import (
     NOISE_WIDTHS,
@@ -144,14 +145,6 @@ def labelled_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
-    e = np.empty(n)
-    e[0] = rng.standard_normal()
-    for i in range(1, n):
-        e[i] = phi * e[i - 1] + np.sqrt(1 - phi**2) * rng.standard_normal()
-    return e
-
-
 def plateau_table(runs: int) -> str:
     """Warnings per run on plateaus (every one a false alarm) and on a 5% fall (every one right):
     the unit tests' grid, 50 evals every 40 steps."""
@@ -178,7 +171,7 @@ def plateau_table(runs: int) -> str:
     lines.append("|---" * (1 + len(DECISIONS)) + "|")
     for title, curve, sd, phi in cases:
         rng = np.random.default_rng(11)
-        draws = [curve * (1 + sd * _ar1(rng, len(steps), phi)) for _ in range(runs)]
+        draws = curve * (1 + sd * ar1(rng, len(steps), phi, runs))
         cells = []
         for decide in DECISIONS.values():
             fired = sum(decide(steps, v) == "fire" for v in draws)
@@ -193,8 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1000, help="about this many runs per seed")
     parser.add_argument("--plateaus", type=int, default=600, help="runs per plateau case (0: none)")
     args = parser.parse_args(argv)
-    lo, _, hi = args.seeds.partition("-")
-    seeds = list(range(int(lo), int(hi or lo) + 1))
+    seeds = parse_seeds(args.seeds)
     print(f"# CL401's noise estimate: seeds {args.seeds}, about {args.runs} runs each\n")
     print(labelled_table(labelled(seeds, args.runs)))
     if args.plateaus:

@@ -501,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=4000, help="Monte Carlo draws per t run")
     parser.add_argument("--no-rule", action="store_true", help="skip CL401 on the same runs")
     args = parser.parse_args(argv)
-    seeds = _parse_seeds(args.seeds)
+    seeds = parse_seeds(args.seeds)
 
     started = time.perf_counter()
     cases: list[Case] = []
@@ -536,7 +536,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _parse_seeds(text: str) -> list[int]:
+def parse_seeds(text: str) -> list[int]:
+    """``0-4`` or ``0,3,5-9`` as a list of seeds."""
     seeds: list[int] = []
     for part in text.split(","):
         lo, _, hi = part.partition("-")
