@@ -34,7 +34,8 @@ def robust_sd(x: np.ndarray) -> float:
 # part of a slow wander; that is computed, not ignored). Second differences, not first: what a
 # quadratic misses of a curve's bends is smooth and barely shows in them. Windows hold at most
 # MAX_WINDOW evals. A few dozen evals pin ``phi`` down only roughly: callers that need few false
-# alarms under strongly autocorrelated noise should stay conservative (see CL401).
+# alarms under strongly autocorrelated noise should not take ``phi`` at its word (CL401 uses
+# ``_reml.py``'s likelihood profile and judges against the noisiest plausible ``phi``).
 
 MAX_LAGS = 8
 MIN_WINDOW = 8  # a quadratic and second differences at two lags need this many evals
