@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from accuracy import curves, families, labels  # noqa: E402
 from accuracy.__main__ import main  # noqa: E402
-from accuracy.score import check_groups  # noqa: E402
+from accuracy.score import check_groups, tally  # noqa: E402
 from accuracy.writer import write_run  # noqa: E402
 
 from coordlint.testing import load  # noqa: E402
@@ -49,6 +49,13 @@ def test_every_run_is_labelled_loaded_and_checked(tmp_path):
         # The resumed runs are exactly the ones CL903 reports.
         resumed = c.spec.resume_steps is not None
         assert (c.verdicts["CL903"].outcome == "fire") == resumed, c.spec.name
+    # The tallies count what the verdicts say: a miss that abstained is a miss that said so.
+    tallies = tally(checked, info["codes"])
+    for code in info["codes"]:
+        t = tallies[code]["rule"]
+        pos = [c.verdicts[code].outcome for c in checked if c.spec.labels[code] == labels.POS]
+        assert (t.tp, t.fn) == (pos.count("fire"), len(pos) - pos.count("fire")), code
+        assert t.fn_info == pos.count("info"), code
 
 
 @pytest.mark.parametrize("encoding", families.ENCODINGS)

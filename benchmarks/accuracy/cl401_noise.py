@@ -6,17 +6,26 @@ Run by hand (not part of pytest, not part of ``python benchmarks/accuracy``)::
     python benchmarks/accuracy/cl401_noise.py --seeds 5-9     # the held-out seeds
 
 It rebuilds each run's bin-MAE evals as ``oracle_cl401.build_case`` does (the ones CL401 loads
-from the written event files, draw for draw) and runs, in memory, two versions of CL401's
-decision: the rule as shipped (``CL401``, through its ``Rule``: AR(1) noise profiled by
-restricted maximum likelihood over settled windows, ``phi`` taken up to a calibrated margin
-above its estimate, see ``calibrate_cl401.py``), and the same fit, ``rel_tol`` floor and
-``NOISE_WIDTHS`` bar with the estimate CL401 used before (``before``: ``_curves.eval_noise``
-over the whole run, second differences of the residuals of a quadratic per half, whose steep
-early descent inflates it).
+from the written event files, draw for draw) and runs, in memory, versions of CL401's decision:
 
-Then both on plateaus the unit tests use (``tests/rules/test_cl401.py``: 50 evals every 40
-steps, 2% eval noise) with and without the steep early descent, where every warning is a false
-alarm, and on the unit test's 5% fall at 1% white noise, where every warning is right.
+- ``CL401``: the rule as shipped, through its ``Rule`` (AR(1) noise profiled by restricted
+  maximum likelihood over settled windows, judged at the noisiest noise within a calibrated
+  likelihood interval for ``phi``, see ``calibrate_cl401.py``);
+- ``before``: the same fit, ``rel_tol`` floor and ``NOISE_WIDTHS`` bar with the estimate CL401
+  used before (``_curves.eval_noise`` over the whole run, second differences of the residuals of
+  a quadratic per half, whose steep early descent inflates it);
+- ``best φ``: the same with the best-fit noise taken at its word (no interval): what the
+  interval costs in recall and, on the plateaus, what it buys in false alarms;
+- ``told φ``: the same told the noise's true ``phi`` (its sd still fitted): what CL401 would
+  catch if the evals pinned ``phi`` down. A diagnostic, not a detector: no rule is told ``phi``.
+
+Then what CL401 said on the positives it missed: the two reasons its ``info`` gives (the change
+is beyond the best-fit noise but not the noisiest the evals allow; or within even the best fit)
+or silence (a fitted change within ``rel_tol``).
+
+Then every decision on plateaus the unit tests use (``tests/rules/test_cl401.py``: 50 evals
+every 40 steps, 2% eval noise) with and without the steep early descent, where every warning is
+a false alarm, and on the unit test's 5% fall at 1% white noise, where every warning is right.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ from accuracy import labels as lb
 from accuracy.calibrate_cl401 import ar1
 from accuracy.families import generate
 from accuracy.oracle_cl401 import TAG, build_case, parse_seeds
-from coordlint.rules._curves import eval_noise
+from coordlint.rules._curves import Noise, eval_noise
 from coordlint.rules.cl401_bin_mae_not_converged import (
     NOISE_WIDTHS,
     bin_mae_not_converged,
@@ -48,20 +57,70 @@ from coordlint.testing import make_run
 REL_TOL, MIN_POINTS = 0.02, 16
 
 Outcome = str  # "fire" | "info" | "silent" | "short"
-Decide = Callable[[np.ndarray, np.ndarray], Outcome]
+Decide = Callable[[np.ndarray, np.ndarray, float], Outcome]  # (steps, values, the true phi)
 
 
-def shipped(steps: np.ndarray, values: np.ndarray) -> Outcome:
+def _shipped_findings(steps: np.ndarray, values: np.ndarray) -> list:
+    run = make_run({TAG: dict(zip(steps.astype(int).tolist(), values.tolist(), strict=True))})
+    return list(bin_mae_not_converged.check(run, rel_tol=REL_TOL, min_points=MIN_POINTS) or ())
+
+
+def shipped(steps: np.ndarray, values: np.ndarray, phi: float = 0.0) -> Outcome:
     if len(values) < MIN_POINTS:
         return "short"
-    run = make_run({TAG: dict(zip(steps.astype(int).tolist(), values.tolist(), strict=True))})
-    found = list(bin_mae_not_converged.check(run, rel_tol=REL_TOL, min_points=MIN_POINTS) or ())
+    found = _shipped_findings(steps, values)
     if not found:
         return "silent"
     return "info" if found[0].severity is not None else "fire"
 
 
-def before(steps: np.ndarray, values: np.ndarray) -> Outcome:
+def reason(steps: np.ndarray, values: np.ndarray) -> str:
+    """CL401's verdict with the reason an ``info`` gives: ``fire``, ``beyond best fit`` (the
+    change clears the best-fit noise, not the noisiest the evals allow), ``within noise``,
+    ``silent`` (a fitted change within ``rel_tol``) or ``short``."""
+    if len(values) < MIN_POINTS:
+        return "short"
+    found = _shipped_findings(steps, values)
+    if not found:
+        return "silent"
+    if found[0].severity is None:
+        return "fire"
+    return "beyond best fit" if "beyond its best-fit" in found[0].message else "within noise"
+
+
+def _judged(steps: np.ndarray, values: np.ndarray, noise: Callable) -> Outcome:
+    """CL401's fit, ``rel_tol`` floor and NOISE_WIDTHS bar (no widening) against the noise
+    ``noise(profile)`` picks."""
+    if len(values) < MIN_POINTS:
+        return "short"
+    trend = last_quarter_trend(steps, values)
+    if abs(np.expm1(-trend.log_change)) <= REL_TOL:
+        return "silent"
+    if trend.profile is None:
+        return "fire"
+    sd = noise(trend.profile).contrast_sd(trend.weights)
+    return "info" if abs(trend.log_change) <= NOISE_WIDTHS * sd else "fire"
+
+
+def told_phi(steps: np.ndarray, values: np.ndarray, phi: float) -> Outcome:
+    """Told the noise's true ``phi`` (its sd still fitted, by REML at the nearest grid ``phi``):
+    what CL401 would catch if the evals pinned ``phi`` down. No false-alarm guarantee is
+    claimed for it beyond the told ``phi``."""
+
+    def at_phi(profile):
+        k = int(np.argmin(abs(profile.phis - phi)))
+        return Noise(float(profile.sds[k]), float(profile.phis[k]))
+
+    return _judged(steps, values, at_phi)
+
+
+def best_phi(steps: np.ndarray, values: np.ndarray, phi: float = 0.0) -> Outcome:
+    """The best-fit noise taken at its word: what the calibrated interval for ``phi`` costs
+    in recall, and (on the plateaus) what it buys in false alarms."""
+    return _judged(steps, values, lambda profile: profile.best)
+
+
+def before(steps: np.ndarray, values: np.ndarray, phi: float = 0.0) -> Outcome:
     """CL401's decision with the whole-run second-difference noise estimate it used before."""
     if len(values) < MIN_POINTS:
         return "short"
@@ -73,7 +132,12 @@ def before(steps: np.ndarray, values: np.ndarray) -> Outcome:
     return "info" if abs(trend.log_change) <= NOISE_WIDTHS * sd else "fire"
 
 
-DECISIONS: dict[str, Decide] = {"CL401": shipped, "before": before}
+DECISIONS: dict[str, Decide] = {
+    "CL401": shipped,
+    "before": before,
+    "best φ": best_phi,
+    "told φ": told_phi,
+}
 
 
 # -- scores ------------------------------------------------------------------------------------
@@ -86,6 +150,7 @@ class Row:
     kind: str
     case: str
     sd: float
+    phi: float  # the AR(1) noise's lag-one correlation; 0 for white noise
     evals: int
     steps: np.ndarray
     values: np.ndarray
@@ -103,6 +168,7 @@ def labelled(seeds: list[int], runs: int) -> list[Row]:
                     spec.noise.kind,
                     spec.case,
                     spec.noise.sd,
+                    spec.noise.phi,
                     len(case.steps),
                     case.steps,
                     case.values,
@@ -125,6 +191,9 @@ SLICES: tuple[tuple[str, Callable[[Row], bool]], ...] = (
     ("≥16 evals, noise ≤2%", lambda r: r.evals >= 16 and r.sd <= 0.02),
     ("≥16 evals, noise ≤1%", lambda r: r.evals >= 16 and r.sd <= 0.01),
     ("≥16 evals, noise 2-3%", lambda r: r.evals >= 16 and r.sd > 0.02),
+    ("16-31 evals, ≤2%", lambda r: 16 <= r.evals < 32 and r.sd <= 0.02),
+    ("32-63 evals, ≤2%", lambda r: 32 <= r.evals < 64 and r.sd <= 0.02),
+    ("≥64 evals, ≤2%", lambda r: r.evals >= 64 and r.sd <= 0.02),
     ("≥16, ≤2%, AR(1)", lambda r: r.evals >= 16 and r.sd <= 0.02 and r.kind == "ar1"),
     ("≥16, ≤2%, rising", lambda r: r.evals >= 16 and r.sd <= 0.02 and r.case == "rising"),
     ("all runs", lambda r: True),
@@ -132,7 +201,7 @@ SLICES: tuple[tuple[str, Callable[[Row], bool]], ...] = (
 
 
 def labelled_table(rows: list[Row]) -> str:
-    outcomes = {name: [d(r.steps, r.values) for r in rows] for name, d in DECISIONS.items()}
+    outcomes = {name: [d(r.steps, r.values, r.phi) for r in rows] for name, d in DECISIONS.items()}
     lines = [
         "| slice | decision | recall (positives) | precision | healthy FP |",
         "|---|---|---|---|---|",
@@ -142,6 +211,21 @@ def labelled_table(rows: list[Row]) -> str:
         for name, out in outcomes.items():
             fired = [out[i] == "fire" for i in inside]
             lines.append(f"| {title} | {name} | {_cell([rows[i] for i in inside], fired)} |")
+    return "\n".join(lines)
+
+
+REASONS = ("fire", "beyond best fit", "within noise", "silent")
+
+
+def reasons_table(rows: list[Row]) -> str:
+    """What CL401 said on the positives it judged (≥ 16 evals, noise ≤ 2%): caught, or which
+    reason its ``info`` gave, or silent (a fitted change within ``rel_tol``)."""
+    lines = ["| slice | positives | " + " | ".join(REASONS) + " |"]
+    lines.append("|---" * (2 + len(REASONS)) + "|")
+    for title, keep in SLICES[:5]:
+        said = [reason(r.steps, r.values) for r in rows if r.label == lb.POS and keep(r)]
+        cells = " | ".join(str(said.count(k)) for k in REASONS)
+        lines.append(f"| {title} | {len(said)} | {cells} |")
     return "\n".join(lines)
 
 
@@ -174,7 +258,7 @@ def plateau_table(runs: int) -> str:
         draws = curve * (1 + sd * ar1(rng, len(steps), phi, runs))
         cells = []
         for decide in DECISIONS.values():
-            fired = sum(decide(steps, v) == "fire" for v in draws)
+            fired = sum(decide(steps, v, phi) == "fire" for v in draws)
             cells.append(f"{fired / runs:.1%}")
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -188,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seeds = parse_seeds(args.seeds)
     print(f"# CL401's noise estimate: seeds {args.seeds}, about {args.runs} runs each\n")
-    print(labelled_table(labelled(seeds, args.runs)))
+    rows = labelled(seeds, args.runs)
+    print(labelled_table(rows))
+    print("\nwhat CL401 said on the positives:\n")
+    print(reasons_table(rows))
     if args.plateaus:
         print(f"\nwarnings per run, {args.plateaus} runs per curve:\n")
         print(plateau_table(args.plateaus))

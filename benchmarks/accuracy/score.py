@@ -131,6 +131,7 @@ class Tally:
     either: int = 0
     either_fired: int = 0
     info: int = 0  # abstentions (findings below the alarm level), any label
+    fn_info: int = 0  # missed positives that abstained: the rule said it could not tell
     healthy_neg: int = 0
     healthy_fp: int = 0
     step_checked: int = 0
@@ -188,6 +189,7 @@ def tally(
             rule.add(label, fired, healthy)
             if verdict is not None and verdict.outcome == "info":
                 rule.info += 1
+                rule.fn_info += label == lb.POS
             if fired and label == lb.POS:
                 ok = [_step_ok(code, c.spec, f) for f in verdict.findings]
                 ok = [o for o in ok if o is not None]

@@ -6,6 +6,15 @@ import numpy as np
 import pytest
 from _noise import ar1
 
+from coordlint.rules._curves import Noise
+from coordlint.rules._reml import NoiseProfile
+from coordlint.rules.cl401_bin_mae_not_converged import (
+    NOISE_WIDTHS,
+    Trend,
+    _cannot_tell,
+    judged_at,
+    last_quarter_trend,
+)
 from coordlint.testing import check, make_run
 
 STEPS = np.arange(40, 2001, 40)
@@ -61,12 +70,14 @@ def warnings(findings):
 
 def test_noisy_plateaus_do_not_cry_wolf():
     # 1% eval noise (three times what the real metric shows) on 200 converged runs: no alarm.
-    # A plateau that wanders past rel_tol by chance may get an info ("too noisy to tell").
+    # A plateau that wanders past rel_tol by chance may get an info ("cannot tell"), naming a
+    # change it would call that is larger than the one it saw.
     rng = np.random.default_rng(7)
     runs = [make_run({TAG: series(noisy(approach(), rng, 0.01))}, name=f"r{i}") for i in range(200)]
     findings = check(runs, "CL401")
     assert warnings(findings) == []
-    assert all("too noisy" in f.message for f in findings)
+    assert all("cannot tell whether it has converged" in f.message for f in findings)
+    assert all(f.data["needed"] > abs(f.data["change"] / f.data["final"]) for f in findings)
 
 
 @pytest.mark.parametrize("start", ["steep descent", "flat from the first eval"])
@@ -282,23 +293,115 @@ def test_the_rising_message_points_at_the_schedule():
     assert finding.data["change"] == pytest.approx(21.0 - 18.9, rel=1e-6)
 
 
-def test_the_too_noisy_message_gives_the_fitted_changes_sd():
+def needed(values, steps, data):
+    """The change the rule would call, from its own fit, the judged noise and the bar."""
+    trend = last_quarter_trend(steps, values)
+    _, factor = judged_at(trend.profile.dof)
+    bar = NOISE_WIDTHS * factor * Noise(data["noise"], data["phi"]).contrast_sd(trend.weights)
+    return abs(np.expm1(np.sign(trend.log_change) * bar))
+
+
+def test_the_too_noisy_message_gives_the_noise_and_the_change_it_would_call():
     steps, clean = log_quadratic(0.1)
     pattern = np.random.default_rng(2).standard_normal(len(steps))
     values = clean * np.exp(0.08 * pattern)  # 8% noise: a 10% trend does not clear it
     (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    data = finding.data
     assert finding.severity.name == "INFO"
-    assert finding.message.startswith(f"{TAG} moved {quarter(finding)} (steps 1500–2000), but")
-    assert (
-        "its evals are too noisy or too few to call that a trend (fitted change ±"
-        in finding.message
+    assert data["needed"] == pytest.approx(needed(values, steps, data), rel=1e-12)
+    assert data["needed"] > abs(data["change"] / data["final"]) > 0.02
+    assert finding.message == (
+        f"{TAG} moved {quarter(finding)} (steps 1500–2000), within its eval noise "
+        f"(±{data['best_noise']:.1%} at its best fit, up to ±{data['noise']:.1%} with consecutive "
+        f"evals correlated up to {data['phi']:.2f}, which 40 evals cannot rule out): it takes a "
+        f"change of {data['needed']:.1%} to call a trend, so the evals cannot tell whether it "
+        f"has converged (more evals would); final {data['final']:.4g}"
     )
-    assert finding.message.endswith(
-        f"at 1 sd): cannot tell whether it has converged; final {finding.data['final']:.4g}"
-    )
-    assert finding.data["noise"] > 0.01 and 0 <= finding.data["phi"] < 1
+    assert data["noise"] > data["best_noise"] > 0.05 and 0 <= data["best_phi"] < data["phi"]
     assert (finding.step, finding.tag) == (2000, TAG)
     assert finding.series is not None and finding.series.to_numpy() == pytest.approx(values)
+
+
+def falling_20pct_a_run(evals, seed):
+    steps = np.linspace(2000 / evals, 2000, evals).round()
+    noise = np.random.default_rng(seed).standard_normal(len(steps))
+    return steps, 21 * np.exp(0.20 * (1 - steps / 2000)) * np.exp(0.01 * noise)
+
+
+def test_a_change_beyond_the_best_fit_noise_says_the_evals_cannot_rule_out_a_wander():
+    # 24 evals of 1% white noise around a 5% fall: a trend against the best-fit (white) noise,
+    # an ordinary wander if consecutive evals were correlated, which 24 evals cannot exclude.
+    steps, values = falling_20pct_a_run(24, 0)
+    (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    data = finding.data
+    assert finding.severity.name == "INFO"
+    assert finding.message == (
+        f"{TAG} moved {quarter(finding)} (steps 1500–2000), beyond its best-fit eval noise but "
+        f"not the noisiest the evals allow (±{data['best_noise']:.1%} at its best fit, up to "
+        f"±{data['noise']:.1%} with consecutive evals correlated up to {data['phi']:.2f}, which "
+        f"24 evals cannot rule out): it takes a change of {data['needed']:.1%} to call a trend, "
+        f"so the evals cannot tell whether it has converged (more evals would); final "
+        f"{data['final']:.4g}"
+    )
+    assert data["needed"] == pytest.approx(needed(values, steps, data), rel=1e-12)
+    assert data["best_phi"] < 0.2 < 0.8 < data["phi"]
+
+
+def test_with_the_fewest_evals_it_says_the_bar_is_widened():
+    steps, values = falling_20pct_a_run(16, 0)
+    (finding,) = check(make_run({TAG: series(values, steps)}), "CL401")
+    assert finding.severity.name == "INFO"
+    assert judged_at(last_quarter_trend(steps, values).profile.dof)[1] > 1.0
+    assert ", which 16 evals cannot rule out and pin down only roughly): " in finding.message
+    assert finding.data["needed"] == pytest.approx(needed(values, steps, finding.data), rel=1e-12)
+
+
+WEIGHTS = np.array([1.0])
+
+
+def cannot_tell(log_change, profile, bar=None):
+    trend = Trend(log_change, WEIGHTS, profile)
+    data = {"final": 20.0, "change": -1.0, "noise": 0.02, "phi": 0.5}
+    if bar is None:  # the plain bar at the judged noise
+        bar = NOISE_WIDTHS * Noise(0.02, 0.5).contrast_sd(WEIGHTS)
+    return _cannot_tell(TAG, None, trend, "m", Noise(0.02, 0.5), bar, data, 16, 900)
+
+
+PROFILE = NoiseProfile(np.array([0.0, 0.5]), np.array([0.01, 0.02]), np.array([3.0, 4.0]), 20)
+
+
+def test_the_best_fit_bar_is_the_boundary_between_the_two_reasons():
+    at = NOISE_WIDTHS * Noise(0.01, 0.0).contrast_sd(WEIGHTS)
+    assert "within its eval noise" in cannot_tell(at, PROFILE).message
+    assert "beyond its best-fit" in cannot_tell(np.nextafter(at, 1.0), PROFILE).message
+    assert "beyond its best-fit" in cannot_tell(-np.nextafter(at, 1.0), PROFILE).message
+
+
+def test_the_change_it_would_call_follows_the_direction_and_the_widest_noise_is_named():
+    rising, falling = cannot_tell(0.01, PROFILE, 0.06), cannot_tell(-0.01, PROFILE, 0.06)
+    assert rising.data["needed"] == pytest.approx(np.expm1(0.06), rel=1e-12)
+    assert falling.data["needed"] == pytest.approx(-np.expm1(-0.06), rel=1e-12)
+    assert (rising.step, rising.tag, rising.severity.name) == (900, TAG, "INFO")
+    assert rising.data["best_noise"] == 0.01 and rising.data["best_phi"] == 0.0
+    plain = cannot_tell(0.01, PROFILE)
+    assert (
+        "(±1.0% at its best fit, up to ±2.0% with consecutive evals correlated up to 0.50, "
+        "which 16 evals cannot rule out): it takes a change of 5.1% to call" in plain.message
+    )
+
+
+def test_a_widened_bar_is_said_once_it_exceeds_the_plain_one():
+    plain = NOISE_WIDTHS * Noise(0.02, 0.5).contrast_sd(WEIGHTS)
+    assert "roughly" not in cannot_tell(0.01, PROFILE, plain).message
+    assert "roughly" not in cannot_tell(0.01, PROFILE, plain * (1 + 1e-10)).message
+    assert (
+        "rule out and pin down only roughly)" in cannot_tell(0.01, PROFILE, plain * 1.001).message
+    )
+    same = NoiseProfile(np.array([0.5]), np.array([0.02]), np.array([3.0]), 20)
+    assert "(±2.0% at its best fit):" in cannot_tell(0.01, same).message
+    assert "(±2.0% at its best fit, which 16 evals pin down only roughly):" in (
+        cannot_tell(0.01, same, plain * 1.3).message
+    )
 
 
 def test_the_too_few_message_gives_the_move_and_the_evals_needed():
