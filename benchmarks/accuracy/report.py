@@ -12,7 +12,7 @@ EVAL_BANDS = (("<16", 0, 16), ("16-39", 16, 40), ("≥40", 40, 10**9))
 #: main range first; rules not listed hold at any eval count and noise.
 OPERATING_RANGE: dict[str, tuple[tuple[int, float], ...]] = {
     "CL201": ((8, 0.02),),
-    "CL401": ((16, 0.01), (16, 0.02), (64, 0.02)),
+    "CL401": ((16, 0.01), (48, 0.01), (16, 0.02), (64, 0.02)),
     "CL303": ((8, 0.03),),
 }
 

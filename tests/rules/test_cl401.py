@@ -394,6 +394,7 @@ def test_a_widened_bar_is_said_once_it_exceeds_the_plain_one():
     plain = NOISE_WIDTHS * Noise(0.02, 0.5).contrast_sd(WEIGHTS)
     assert "roughly" not in cannot_tell(0.01, PROFILE, plain).message
     assert "roughly" not in cannot_tell(0.01, PROFILE, plain * (1 + 1e-10)).message
+    assert "roughly" not in cannot_tell(0.01, PROFILE, plain * (1.0 + 1e-9)).message
     assert (
         "rule out and pin down only roughly)" in cannot_tell(0.01, PROFILE, plain * 1.001).message
     )
