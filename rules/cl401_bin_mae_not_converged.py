@@ -60,10 +60,10 @@ last quarter, negatives < 1%): with at least 16 evals and eval noise up to 1%, p
 and recall 0.93 (0.91 on held-out seeds), and with at least 48 evals 0.97 (0.97); at noise up
 to 2%, recall 0.75 (0.80), precision 0.995, and with at least 64 evals 0.93 (0.93); no false
 alarm on healthy runs, fine-tunes included, at noise up to 1%. With fewer evals the misses
-are runs it says it cannot tell. No detector
-with the same guarantee that does not know the curve's shape can pass about 0.90 at noise up to
-2% (0.97 at up to 1%): a Neyman-Pearson bound, ``benchmarks/accuracy/bound_cl401.py
---shape-unknown``. CL401 trails it most with 16-63 evals.
+are runs it says it cannot tell. No detector with the same guarantee that does not know the
+curve's shape can pass about 0.90 at noise up to 2% (0.97 at up to 1%): a Neyman-Pearson
+bound, ``benchmarks/accuracy/bound_cl401.py --shape-unknown``. CL401 trails it most with 16-63
+evals.
 
 A run with fewer than ``min_points`` evals cannot separate a trend from eval noise: when its
 last quarter moved more than ``rel_tol`` the rule says so at ``info`` and does not warn.
