@@ -49,6 +49,7 @@ from accuracy.oracle_cl401 import TAG, build_case, parse_seeds
 from coordlint.rules._curves import Noise, eval_noise
 from coordlint.rules.cl401_bin_mae_not_converged import (
     NOISE_WIDTHS,
+    Trend,
     bin_mae_not_converged,
     last_quarter_trend,
 )
@@ -88,17 +89,18 @@ def reason(steps: np.ndarray, values: np.ndarray) -> str:
     return "beyond best fit" if "beyond its best-fit" in found[0].message else "within noise"
 
 
-def _judged(steps: np.ndarray, values: np.ndarray, noise: Callable) -> Outcome:
+def _judged(
+    steps: np.ndarray, values: np.ndarray, noise: Callable[[Trend, np.ndarray], Noise | None]
+) -> Outcome:
     """CL401's fit, ``rel_tol`` floor and NOISE_WIDTHS bar (no widening) against the noise
-    ``noise(profile)`` picks."""
+    ``noise(trend, values)`` picks (``None``: no scatter, any change past the floor fires)."""
     if len(values) < MIN_POINTS:
         return "short"
     trend = last_quarter_trend(steps, values)
     if abs(np.expm1(-trend.log_change)) <= REL_TOL:
         return "silent"
-    if trend.profile is None:
-        return "fire"
-    sd = noise(trend.profile).contrast_sd(trend.weights)
+    picked = noise(trend, values)
+    sd = picked.contrast_sd(trend.weights) if picked is not None else 0.0
     return "info" if abs(trend.log_change) <= NOISE_WIDTHS * sd else "fire"
 
 
@@ -107,9 +109,11 @@ def told_phi(steps: np.ndarray, values: np.ndarray, phi: float) -> Outcome:
     what CL401 would catch if the evals pinned ``phi`` down. No false-alarm guarantee is
     claimed for it beyond the told ``phi``."""
 
-    def at_phi(profile):
-        k = int(np.argmin(abs(profile.phis - phi)))
-        return Noise(float(profile.sds[k]), float(profile.phis[k]))
+    def at_phi(trend: Trend, values: np.ndarray) -> Noise | None:
+        if trend.profile is None:
+            return None
+        k = int(np.argmin(abs(trend.profile.phis - phi)))
+        return Noise(float(trend.profile.sds[k]), float(trend.profile.phis[k]))
 
     return _judged(steps, values, at_phi)
 
@@ -117,19 +121,12 @@ def told_phi(steps: np.ndarray, values: np.ndarray, phi: float) -> Outcome:
 def best_phi(steps: np.ndarray, values: np.ndarray, phi: float = 0.0) -> Outcome:
     """The best-fit noise taken at its word: what the calibrated interval for ``phi`` costs
     in recall, and (on the plateaus) what it buys in false alarms."""
-    return _judged(steps, values, lambda profile: profile.best)
+    return _judged(steps, values, lambda t, v: t.profile.best if t.profile is not None else None)
 
 
 def before(steps: np.ndarray, values: np.ndarray, phi: float = 0.0) -> Outcome:
     """CL401's decision with the whole-run second-difference noise estimate it used before."""
-    if len(values) < MIN_POINTS:
-        return "short"
-    trend = last_quarter_trend(steps, values)  # the same fit; only the noise differs
-    if abs(np.expm1(-trend.log_change)) <= REL_TOL:
-        return "silent"
-    noise = eval_noise(np.log(values), len(values) // 2)
-    sd = noise.contrast_sd(trend.weights) if noise is not None else 0.0
-    return "info" if abs(trend.log_change) <= NOISE_WIDTHS * sd else "fire"
+    return _judged(steps, values, lambda t, v: eval_noise(np.log(v), len(v) // 2))
 
 
 DECISIONS: dict[str, Decide] = {
